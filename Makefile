@@ -1,0 +1,36 @@
+# p1gen: every target creates its own virtual environment on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+P1GEN := $(VENV)/bin/p1gen
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench check system-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+## make demo: the whole installation simulated live (Ctrl-C to stop)
+demo: $(STAMP)
+	$(P1GEN) demo $(ARGS)
+
+## make test: every test, on CPython and under the MicroPython unix port
+test: $(STAMP) system-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make bench: benchmarks, printed
+bench: $(STAMP)
+	$(P1GEN) bench telegram
+
+## make check: compile every firmware file with mpy-cross and type-check it with pyright
+check: $(STAMP)
+	$(PY) tools/check_firmware.py
+
+system-deps:
+	@bash tools/system-deps.sh
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

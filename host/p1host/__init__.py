@@ -1,0 +1,1 @@
+"""p1gen host tools: simulate, test, benchmark and provision the firmware in ../firmware."""

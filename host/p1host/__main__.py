@@ -1,0 +1,5 @@
+import sys
+
+from p1host.cli import main
+
+sys.exit(main())

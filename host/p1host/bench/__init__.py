@@ -1,0 +1,13 @@
+"""`p1gen bench WHAT`: benchmarks that print figures (they never assert)."""
+import importlib
+
+SUITES = ("telegram", "sources", "control", "runtime")
+
+
+def add_arguments(parser):
+    parser.add_argument("what", choices=SUITES, help="which benchmark to run")
+    parser.add_argument("--quick", action="store_true", help="fewer iterations, for a smoke test")
+
+
+def run(args):
+    return importlib.import_module("p1host.bench." + args.what).main(args)
