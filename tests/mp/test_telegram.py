@@ -152,3 +152,17 @@ def test_energy_counter_is_exact_and_never_decreases():
     assert c.import_wh == [0, 1000]
     c.add(0, 7200, 500, low_tariff=True)
     assert c.export_wh == [1, 0]
+
+
+def _with_crc(data):
+    bang = data.find(b"!")
+    return data[:bang + 1] + b"%04X\r\n" % crc16(data, 0, bang + 1)
+
+
+def test_parse_names_the_line_it_cannot_read():
+    good = telegram.build(_reading(), "dsmr5")
+    err = raises(telegram.TelegramError, telegram.parse, _with_crc(good.replace(b"(016*A)", b"(0x6*A)")))
+    assert "1-0:31.7.0" in str(err)
+    err = raises(telegram.TelegramError, telegram.parse, _with_crc(good.replace(b"1.0.0(261121", b"1.0.0(26112X")))
+    assert "time stamp" in str(err)
+    assert telegram.parse(_with_crc(good)) == telegram.parse(good)
