@@ -73,7 +73,8 @@ def parse(data, std_offset_min=clock.CET_MIN):
         dv = _value(data, start, end, volt_key, 1)
         if dv is None:
             have_volts = False
-        volts[i] = dv
+        else:
+            volts[i] = dv
     t1 = (_value(data, start, end, _IMPORT_1, 3) or 0, _value(data, start, end, _IMPORT_2, 3) or 0)
     t2 = (_value(data, start, end, _EXPORT_1, 3) or 0, _value(data, start, end, _EXPORT_2, 3) or 0)
     tariff = _value(data, start, end, _TARIFF, 0)
