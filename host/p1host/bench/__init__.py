@@ -1,7 +1,7 @@
 """`p1gen bench WHAT`: benchmarks that print figures (they never assert)."""
 import importlib
 
-SUITES = ("telegram", "sources", "control", "runtime")
+SUITES = ("telegram", "sources", "control", "runtime", "web")
 
 
 def add_arguments(parser):
