@@ -1,0 +1,52 @@
+"""Control: from the context and the policy to the currents reported in the telegram.
+
+    controller = Controller({"fuse_a": 25})
+    l1, l2, l3 = controller.step(context, ticks.ms())   # mA, 0..999000
+    controller.status()                                 # JSON-ready
+
+Each step: normalise the context (``situation``), update the car-current
+estimate (``estimate``), ask the policy for a budget, turn it into headroom
+through the start/stop law (``law``), and pass the report through the safety
+guard (``safety``), which every report passes, including the failsafe.
+
+The controller itself lives in ``controller.py`` and is imported on first use,
+so reading ``OPTIONS`` (the config validator does) costs the heap nothing more.
+"""
+from p1gen import policy
+from p1gen.options import Opt
+
+OPTIONS = (
+    Opt("policy", str, "solar", "what the car charges on (see docs/control.md)", choices=policy.NAMES),
+    Opt("fuse_a", int, 25, "fuse limit per phase as configured in the charge point (F), A", lo=6, hi=250),
+    Opt("phases", int, 3, "phases of the installation", choices=(1, 3)),
+    Opt("car_phases", int, 3, "phases the car charges on", choices=(1, 3)),
+    Opt("car_phase", int, 1, "the phase a 1-phase car charges on", lo=1, hi=3),
+    Opt("min_a", int, 6, "the charge point's minimum current, A (6, or 8 on some)", lo=1, hi=32),
+    Opt("max_a", int, 16, "the charge point's maximum current, A", lo=6, hi=80),
+    Opt("stale_s", int, 10, "energy data older than this is stale: failsafe, s", lo=2, hi=600),
+    Opt("failsafe", str, "pause",
+        "report while the data is stale: pause (the fuse looks full, the charge point pauses) "
+        "or hold (the car keeps what it draws, never more)", choices=("pause", "hold")),
+    Opt("start_delay_s", int, 60, "the budget must reach the minimum this long before a start, s", lo=0, hi=3600),
+    Opt("stop_delay_s", int, 900, "the budget must stay below the minimum this long before a stop, s",
+        lo=0, hi=7200),
+    Opt("start_margin_ma", int, 0, "the budget must exceed the minimum by this much to start, mA", lo=0,
+        hi=10000),
+    Opt("stop_grid_wh", int, 200, "grid energy the car may take to ride out a dip before it stops, Wh", lo=0,
+        hi=100000),
+    Opt("smoothing_s", int, 60, "time constant of the budget average that decides start and stop, s",
+        lo=0, hi=3600),
+    Opt("deadband_ma", int, 300, "budget errors smaller than this are left alone, mA", lo=0, hi=5000),
+    Opt("gain_pct", int, 30, "share of the error offered per telegram while charging, %", lo=1, hi=100),
+    Opt("settle_s", int, 6, "how long the charge point and the car take to answer an offer, s", lo=1, hi=30),
+    Opt("resolution_ma", int, 100, "the telegram's current resolution, mA: 100 (csp1), 1000 (dsmr5, csp1 "
+        "whole amps), 10 (emucs); reports are rounded to it so the profile's rounding adds no bias",
+        choices=(10, 100, 1000)),
+)
+
+
+def Controller(settings=None, policy_settings=None):
+    """A new controller (``control.controller.Controller``) for ``settings``."""
+    from p1gen.control.controller import Controller as _Controller
+
+    return _Controller(settings, policy_settings)

@@ -1,0 +1,95 @@
+"""The controller's view of a Context: fresh values only, as integers.
+
+Sources may leave a value out, report it late, or (a bug, a bad reply) put a
+float NaN or a wrong type in it; everything here turns that into ``None``
+("unknown") so the policies and the safety clamp only ever see integers.
+"""
+from p1gen import context as C
+
+_V_DEFAULT = 2300  # 230.0 V when the source gives no voltage
+_INT_LIMIT = 1 << 40
+
+
+def number(value):
+    """``value`` as an int, or None when it is not a finite number."""
+    t = type(value)
+    if t is int:
+        return value if -_INT_LIMIT < value < _INT_LIMIT else None
+    if t is float:
+        if value != value or not (-_INT_LIMIT < value < _INT_LIMIT):  # NaN, inf, absurd
+            return None
+        return int(value)
+    return None
+
+
+def triple(value):
+    """A 3-tuple of ints, or None unless ``value`` is a sequence of 3 finite numbers."""
+    if type(value) not in (tuple, list) or len(value) != 3:
+        return None
+    a, b, c = number(value[0]), number(value[1]), number(value[2])
+    if a is None or b is None or c is None:
+        return None
+    return (a, b, c)
+
+
+def _voltages(ctx, now_ms, max_age):
+    v = triple(ctx.fresh(C.VOLTAGE_DV, now_ms, max_age))
+    if v is None:
+        return (_V_DEFAULT, _V_DEFAULT, _V_DEFAULT)
+    return tuple(x if 1000 <= x <= 3000 else _V_DEFAULT for x in v)
+
+
+def grid_phase_ma(ctx, now_ms, max_age, phases, voltage_dv):
+    """The real grid current per phase (mA, import > 0) if freshly measured, else None.
+
+    From the per-phase currents, else the per-phase powers, else the total power
+    spread evenly over the installation's phases (an approximation: a source that
+    only knows the total cannot tell an unbalanced load).
+    """
+    ma = triple(ctx.fresh(C.GRID_PHASE_MA, now_ms, max_age))
+    if ma is not None:
+        return ma
+    w = triple(ctx.fresh(C.GRID_PHASE_W, now_ms, max_age))
+    if w is None:
+        total = number(ctx.fresh(C.GRID_W, now_ms, max_age))
+        if total is None:
+            return None
+        share = total // phases
+        w = (share, share, share) if phases == 3 else (total, 0, 0)
+    return tuple(w[i] * 10000 // voltage_dv[i] for i in range(3))
+
+
+class Situation:
+    """What the policies read. ``car_ma`` is the estimate of the car's current per phase."""
+
+    def __init__(self, ctx, now_ms, max_age_ms, phases, car_phases):
+        self.now_ms = now_ms
+        self.voltage_dv = _voltages(ctx, now_ms, max_age_ms)
+        self.grid_ma = grid_phase_ma(ctx, now_ms, max_age_ms, phases, self.voltage_dv)
+        total = number(ctx.fresh(C.GRID_W, now_ms, max_age_ms))
+        if total is None and self.grid_ma is not None:
+            total = sum(self.grid_ma[i] * self.voltage_dv[i] // 10000 for i in range(3))
+        self.grid_w = total
+        self.pv_w = number(ctx.fresh(C.PV_W, now_ms, max_age_ms))
+        self.battery_w = number(ctx.fresh(C.BATTERY_W, now_ms, max_age_ms))
+        self.battery_soc = number(ctx.fresh(C.BATTERY_SOC, now_ms, max_age_ms))
+        self.ev_soc = number(ctx.fresh(C.EV_SOC, now_ms, max_age_ms * 30))  # the car tells it rarely
+        self.ev_direct_ma = triple(ctx.fresh(C.EV_PHASE_MA, now_ms, max_age_ms))
+        self.car_phases = car_phases
+        self.car_ma = 0
+        self.charging = False
+        self.min_ma = 6000  # the charge point's minimum current
+        self.start_ma = 6000  # the budget the controller needs to start the car
+        self.max_ma = 16000
+
+    def volts_dv(self):
+        v = self.voltage_dv
+        return (v[0] + v[1] + v[2]) // 3
+
+    def car_w(self):
+        """The estimated car power in W."""
+        return self.car_ma * self.volts_dv() * self.car_phases // 10000
+
+    def w_to_car_ma(self, w):
+        """The current per car phase that ``w`` watts make."""
+        return w * 10000 // (self.volts_dv() * self.car_phases)
