@@ -1,0 +1,32 @@
+"""Raspberry Pi Pico W (RP2040 + CYW43439).
+
+P1 data: UART TX on GP0 (p1.tx_pin) through a 6N137 opto, LED sinking into TX ->
+UART(invert=UART.INV_TX) (p1.invert_tx true); an NPN stage or an opto LED sourced
+from TX inverts by itself: p1.invert_tx false.
+Data Request: GP22 through an opto (pulled up; the opto pulls it low while the
+charge point raises Data Request). Safe mode: GP15 held to GND at boot.
+"""
+from p1gen.app import rp2
+
+NAME = "pico_w"
+WATCHDOG_MAX_MS = 8388  # rp2040 hardware limit
+DATA_REQUEST_PIN = 22
+DATA_REQUEST_ACTIVE_LOW = True
+SAFE_MODE_PIN = 15
+
+uart = rp2.uart
+led = rp2.led
+set_time = rp2.set_time
+wifi = rp2.Wifi()
+
+
+def data_request(pin=DATA_REQUEST_PIN):
+    return rp2.data_request(pin, DATA_REQUEST_ACTIVE_LOW)
+
+
+def watchdog(timeout_ms):
+    return rp2.watchdog(timeout_ms, WATCHDOG_MAX_MS)
+
+
+def safe_mode_requested():
+    return rp2.safe_mode_requested(SAFE_MODE_PIN)

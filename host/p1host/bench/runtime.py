@@ -1,0 +1,308 @@
+"""`p1gen bench runtime`: how steady the firmware's telegrams are, under MicroPython.
+
+The unmodified firmware runs under the unix port (p1host.runner) against an
+energy source simulator; dsmr_parser reads every telegram off the pty and the
+period between arrivals is measured. Printed: period p50 / p99 / max in ms
+quietly, while the source is down, hangs and is slow, and while the web API
+takes a steady stream of requests; then free heap over a long run (default 10
+minutes; ``--quick`` shortens everything). It prints figures, never asserts;
+tests/runtime uses the same Installation and WebLoad and asserts.
+"""
+import http.client
+import json
+import threading
+import time
+
+from p1host import runner
+from p1host.sim.site import SiteState
+
+STALE_S = 4  # a short stale timeout, so failsafe phases stay short
+
+
+def import_site():
+    """A site that imports on every phase (so every reported current means something)."""
+    site = SiteState()
+    site.pv_w = 1200
+    site.house_phase_w = [2300, 1700, 2900]
+    return site
+
+
+def simulator(kind, site, port):
+    if kind == "sma":
+        from p1host.sim import sma
+
+        return sma.simulator(site, port=port)
+    if kind == "homewizard":
+        from p1host.sim import homewizard
+
+        return homewizard.simulator(site, port=port)
+    raise ValueError("no simulator for %s" % kind)
+
+
+class Installation:
+    """Site + source simulator + firmware + a dsmr_parser reader on its P1 line."""
+
+    def __init__(self, kind="sma", policy="full", site=None, heapsize=runner.PICO_W_HEAP, stale_s=STALE_S):
+        self.kind = kind
+        self.site = site or import_site()
+        self.port = runner.free_port()
+        self.sim = simulator(kind, self.site, self.port)
+        self.config = {
+            "control": {"policy": policy, "stale_s": stale_s},
+            "source": {"kind": kind, "host": "127.0.0.1", "port": self.port, "timeout_ms": 1500,
+                       "poll_ms": 1000},
+        }
+        self.heapsize = heapsize
+        self.events = []  # (time.monotonic(), label)
+        self.fw = self.reader = None
+
+    def start(self):
+        """Start everything; returns once telegrams flow and the web API answers."""
+        self.sim.start()
+        try:
+            self.fw = runner.start(self.config, heapsize=self.heapsize)
+            self.reader = self.fw.reader()
+            self.reader.wait(1, timeout=30)
+            deadline = time.monotonic() + 20
+            while self.fw.http_port:
+                try:
+                    self.status(timeout=2)
+                    break
+                except (OSError, RuntimeError):
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self):
+        if self.reader is not None:
+            self.reader.stop()
+        if self.fw is not None:
+            self.fw.stop()
+        self.sim.fault = None
+        self.sim.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def mark(self, label):
+        self.events.append((time.monotonic(), label))
+
+    def source_down(self):
+        self.mark("down")
+        self.sim.stop()
+
+    def source_up(self):
+        self.sim.start()
+        self.mark("up")
+
+    def fault(self, name, slow_ms=None):
+        if slow_ms is not None:
+            self.sim.slow_ms = slow_ms
+        self.sim.fault = name
+        self.mark(name or "normal")
+
+    def real_import_ma(self):
+        with self.site.lock:
+            return [max(0, ma) for ma in self.site.grid_phase_ma()]
+
+    def status(self, timeout=5):
+        return get_json(self.fw.http_port, "/api/status", timeout)
+
+
+def get_json(port, path, timeout=5):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        body = resp.read()
+        if resp.status != 200:
+            raise RuntimeError("GET %s: HTTP %d %s" % (path, resp.status, body[:200]))
+        return json.loads(body)
+    finally:
+        conn.close()
+
+
+class WebLoad:
+    """A bounded loop of requests to the web API in a thread: status and history reads, a few
+    refused writes; every 5 s a status whose free heap (after a collection) is kept."""
+
+    def __init__(self, port, rate_per_s=10, max_requests=100000):
+        self.port = port
+        self.interval = 1.0 / rate_per_s
+        self.max_requests = max_requests
+        self.requests = self.failures = 0
+        self.errors = []
+        self.heap = []  # (time.monotonic(), free heap in bytes)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="web-load")
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def _one(self, i):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            if i % 10 == 9:  # a write without a password: refused, and nothing changes
+                conn.request("POST", "/api/config", body=b'{"control": {"fuse_a": 40}}',
+                             headers={"Content-Type": "application/json"})
+                expect = (401, 403)
+            elif i % 10 == 5:
+                conn.request("GET", "/api/history")
+                expect = (200,)
+            else:
+                conn.request("GET", "/api/status")
+                expect = (200,)
+            resp = conn.getresponse()
+            body = resp.read()
+            if resp.status not in expect:
+                raise RuntimeError("HTTP %d" % resp.status)
+            return json.loads(body) if i % 10 not in (5, 9) else None
+        finally:
+            conn.close()
+
+    def _run(self):
+        last_heap = 0.0
+        i = 0
+        while not self._stop.is_set() and i < self.max_requests:
+            started = time.monotonic()
+            try:
+                status = self._one(i)
+                if status is not None and started - last_heap >= 5:
+                    self.heap.append((started, status["free_heap"]))
+                    last_heap = started
+            except Exception as e:
+                self.failures += 1
+                if len(self.errors) < 20:
+                    self.errors.append("%s: %s" % (type(e).__name__, e))
+            self.requests += 1
+            i += 1
+            self._stop.wait(max(0.0, self.interval - (time.monotonic() - started)))
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(10)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def periods_ms(telegrams, since=None, until=None):
+    """Milliseconds between consecutive arrivals, for telegrams that arrived in [since, until)."""
+    times = [t for t, _, _, _ in telegrams if (since is None or t >= since) and (until is None or t < until)]
+    return [(b - a) * 1000 for a, b in zip(times, times[1:])]
+
+
+def percentiles(values):
+    """(p50, p99, max) of values, or (None, None, None) when there are none."""
+    if not values:
+        return None, None, None
+    ordered = sorted(values)
+
+    def at(q):
+        return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
+
+    return at(0.5), at(0.99), ordered[-1]
+
+
+def fault_cycle(inst, seconds_each):
+    """The source is down, back, hangs, answers, is slow (under its timeout), answers."""
+    steps = (("down", inst.source_down), ("up", inst.source_up), ("hang", lambda: inst.fault("hang")),
+             ("normal", lambda: inst.fault(None)), ("slow", lambda: inst.fault("slow", slow_ms=1200)),
+             ("normal", lambda: inst.fault(None)))
+    for _, act in steps:
+        act()
+        time.sleep(seconds_each)
+
+
+def _row(label, values, extra=""):
+    p50, p99, top = percentiles(values)
+    if p50 is None:
+        print("%-34s %6s" % (label, "no data"))
+        return
+    print("%-34s %6d %8.1f %8.1f %8.1f  %s" % (label, len(values), p50, p99, top, extra))
+
+
+def add_arguments(parser):
+    parser.add_argument("--minutes", type=float, help="length of the heap run (default 10, --quick 1.5)")
+    parser.add_argument("--source", default="sma", choices=("sma", "homewizard"), help="simulated energy source")
+
+
+def main(args):
+    quick = getattr(args, "quick", False)
+    minutes = getattr(args, "minutes", None) or (1.5 if quick else 10)
+    kind = getattr(args, "source", None) or "sma"
+    phase_s = 20 if quick else 60
+    print("p1gen bench runtime: firmware under MicroPython (-X heapsize=%s, see docs/heap.md), source %s"
+          % (runner.PICO_W_HEAP, kind))
+    print("telegram period measured by dsmr_parser on the pty, ms (nominal 1000)")
+    print("%-34s %6s %8s %8s %8s" % ("phase", "n", "p50", "p99", "max"))
+    with Installation(kind) as inst:
+        time.sleep(3)
+        t0 = time.monotonic()
+        time.sleep(phase_s)
+        t1 = time.monotonic()
+        _row("quiet", periods_ms(inst.reader.telegrams, t0, t1))
+        fault_cycle(inst, phase_s / 6)
+        t2 = time.monotonic()
+        _row("source down / hangs / slow", periods_ms(inst.reader.telegrams, t1, t2))
+        with WebLoad(inst.fw.http_port) as load:
+            time.sleep(phase_s)
+        t3 = time.monotonic()
+        _row("web API load (%d req, %d failed)" % (load.requests, load.failures),
+             periods_ms(inst.reader.telegrams, t2, t3))
+        with WebLoad(inst.fw.http_port) as load:
+            fault_cycle(inst, phase_s / 6)
+        t4 = time.monotonic()
+        _row("faults + web load", periods_ms(inst.reader.telegrams, t3, t4))
+        bad = sum(1 for _, _, _, e in inst.reader.telegrams if e)
+        st = inst.status()
+        print("telegrams %d, CRC or parse failures %d; firmware: late max %d ms, skipped %d"
+              % (len(inst.reader.telegrams), bad, st["telegram"]["late_max_ms"], st["telegram"]["skipped"]))
+    heap_run(kind, minutes)
+    return 0
+
+
+def heap_run(kind, minutes):
+    """Free heap (after gc.collect, from the status API) over a run with faults and web load."""
+    print("free heap over %.1f min with faults and web load (every sample after gc.collect):" % minutes)
+    with Installation(kind) as inst:
+        with WebLoad(inst.fw.http_port, rate_per_s=4) as load:
+            end = time.monotonic() + minutes * 60
+            cycle = 0
+            while time.monotonic() < end:
+                fault_cycle(inst, min(5, max(1, (end - time.monotonic()) / 6)))
+                cycle += 1
+        samples = load.heap
+        if not samples:
+            print("  no status samples (web API not reachable)")
+            return
+        t0 = samples[0][0]
+        for t, free in samples[:: max(1, len(samples) // 10)] + [samples[-1]]:
+            print("  t=%5.0f s  free %7d bytes" % (t - t0, free))
+        frees = [f for _, f in samples]
+        print("  first %d, last %d, min %d, max %d bytes; %d fault cycles, %d requests (%d failed)"
+              % (frees[0], frees[-1], min(frees), max(frees), cycle, load.requests, load.failures))
+
+
+def run_cli(argv=None):
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="p1gen bench runtime")
+    parser.add_argument("--quick", action="store_true")
+    add_arguments(parser)
+    return main(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_cli())
