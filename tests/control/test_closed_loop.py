@@ -29,7 +29,7 @@ def test_exact_mode_through_dsmr_parser_equals_fast_mode(charger):
     for exact in (False, True):
         sc = _window(suite.scenario("pay-17"), 11 * 3600, 600)
         sc.charger = dict(charger)
-        c = Controller(dict(sc.control_settings(), start_delay_s=20))
+        c = Controller(dict(sc.control_settings(), start_delay_s=20), resolution_ma=sc.resolution_ma())
         traces.append(loop.run(sc, c, exact=exact, trace_every=1).trace)
     assert traces[0] == traces[1]
     assert max(row[4] for row in traces[0]) > 0  # the car did charge in the stretch
@@ -37,7 +37,7 @@ def test_exact_mode_through_dsmr_parser_equals_fast_mode(charger):
 
 def test_stale_data_pauses_the_charger_and_nothing_exceeds_the_fuse():
     sc = _window(suite.scenario("pay-15"), suite.NOON - 900, 1500)
-    c = Controller(sc.control_settings())
+    c = Controller(sc.control_settings(), resolution_ma=sc.resolution_ma())
     r = loop.run(sc, c, trace_every=1)
     during = [row for row in r.trace if suite.NOON + 15 <= row[0] < suite.NOON + 300]
     assert during and all(row[5] == (sc.fuse_a + 16) * 1000 for row in during)
@@ -54,7 +54,7 @@ def test_solar_follows_a_step_without_stopping(pairs, every_s, reaction_s):
     """Stable for reaction delays 0..5 s, chargers reacting every telegram or every few seconds,
     whether they pair a telegram with the car current when they read it or when they apply it."""
     sc = suite.step_scenario({"reaction_s": reaction_s, "every_s": every_s, "pairs": pairs})
-    r = loop.run(sc, make("solar", sc.control_settings()), trace_every=1)
+    r = loop.run(sc, make("solar", sc.control_settings(), sc.resolution_ma()), trace_every=1)
     assert r.starts == 1
     follow = follow_time(r.trace, sc)
     assert follow is not None and follow < 120, follow
@@ -70,8 +70,8 @@ def test_the_original_rule_oscillates_where_ours_holds():
     """DESIGN section 3: re-offering the whole surplus every second against a charger that applies
     each telegram 2 s late starts and stops the car in steady sun."""
     sc = suite.step_scenario({"reaction_s": 2, "every_s": 1, "pairs": "apply"})
-    ours = loop.run(sc, make("solar", sc.control_settings()))
-    original = loop.run(sc, make("original", sc.control_settings()))
+    ours = loop.run(sc, make("solar", sc.control_settings(), sc.resolution_ma()))
+    original = loop.run(sc, make("original", sc.control_settings(), sc.resolution_ma()))
     assert ours.starts == 1
     assert original.starts >= 10
     assert ours.solar_share > original.solar_share
@@ -85,7 +85,7 @@ def test_a_heavy_house_load_is_no_worse_over_the_fuse_than_with_the_real_meter()
         sc = suite.step_scenario({"reaction_s": 5, "every_s": 1})
         start = sc.start_s
         sc.house_extra = ((start + 600, 900, 0, 4600), (start + 900, 300, 0, 1500))
-        c = Controller(dict(sc.control_settings(), start_delay_s=10))
+        c = Controller(dict(sc.control_settings(), start_delay_s=10), resolution_ma=sc.resolution_ma())
         assert c.set_policy(name, {"current_a": 16} if name == "fixed" else {}) == []
         r = loop.run(sc, c)
         assert r.ev_wh > 2000, name
@@ -96,13 +96,13 @@ def test_a_heavy_house_load_is_no_worse_over_the_fuse_than_with_the_real_meter()
 
 def test_the_estimate_is_measured_and_exact_with_a_direct_meter():
     sc = suite.scenario("pay-23")
-    r = loop.run(sc, Controller(sc.control_settings()))
+    r = loop.run(sc, Controller(sc.control_settings(), resolution_ma=sc.resolution_ma()))
     assert r.est_n > 0 and r.est_rms_ma < 1500, r.est_rms_ma
     assert r.solar_share > 0.95
     direct = suite.scenario("pay-23")
     direct.direct_ev = True
     direct.lag_s = 0
-    c = Controller(direct.control_settings())
+    c = Controller(direct.control_settings(), resolution_ma=direct.resolution_ma())
     exact = loop.run(direct, c)
     assert c.status()["car_exact"] is True
     # the direct reading is one second old when the car ramps: the error left is that second

@@ -8,7 +8,7 @@ import gc
 import json
 
 import p1gen
-from p1gen import ticks
+from p1gen import telegram, ticks
 from p1gen.app import config as configfile
 from p1gen.app.wallclock import utc_now
 from p1gen.context import Context, EV_SOC
@@ -60,7 +60,9 @@ class Device:
 
     def _new_controller(self):
         name = self.config["control"]["policy"]
-        controller = Controller(self.config["control"], configfile.policy_settings(self.config, name))
+        tg = self.config["telegram"]
+        controller = Controller(self.config["control"], configfile.policy_settings(self.config, name),
+                                telegram.template(tg["profile"], tg["integer_amps"]).amp_div)
         if self.schedule_active is not None:
             controller.set_policy(self.schedule_active[0], self.schedule_active[1])
         return controller

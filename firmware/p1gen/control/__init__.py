@@ -39,14 +39,16 @@ OPTIONS = (
     Opt("deadband_ma", int, 300, "budget errors smaller than this are left alone, mA", lo=0, hi=5000),
     Opt("gain_pct", int, 30, "share of the error offered per telegram while charging, %", lo=1, hi=100),
     Opt("settle_s", int, 6, "how long the charge point and the car take to answer an offer, s", lo=1, hi=30),
-    Opt("resolution_ma", int, 100, "the telegram's current resolution, mA: 100 (csp1), 1000 (dsmr5, csp1 "
-        "whole amps), 10 (emucs); reports are rounded to it so the profile's rounding adds no bias",
-        choices=(10, 100, 1000)),
 )
 
 
-def Controller(settings=None, policy_settings=None):
-    """A new controller (``control.controller.Controller``) for ``settings``."""
+def Controller(settings=None, policy_settings=None, resolution_ma=100):
+    """A new controller (``control.controller.Controller``) for ``settings``.
+
+    resolution_ma: the current resolution of the telegram profile in use
+    (``telegram.template(profile).amp_div``); reports are rounded to it so the
+    profile's rounding adds no bias.
+    """
     from p1gen.control.controller import Controller as _Controller
 
-    return _Controller(settings, policy_settings)
+    return _Controller(settings, policy_settings, resolution_ma)

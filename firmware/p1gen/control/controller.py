@@ -17,11 +17,12 @@ def _mean(values, indexes):
 
 
 class Controller:
-    def __init__(self, settings=None, policy_settings=None):
+    def __init__(self, settings=None, policy_settings=None, resolution_ma=100):
         s, errors = validate(OPTIONS, settings or {}, "control")
         if errors:
             raise ValueError("; ".join(errors))
         self.settings = s
+        self.resolution_ma = resolution_ma
         self._car = (0, 1, 2) if s["car_phases"] == 3 else (s["car_phase"] - 1,)
         self.estimate = CarEstimate()
         self._law = Law(s)
@@ -109,7 +110,7 @@ class Controller:
                 h = law.headroom(budget, est, now_ms)
                 paused = law.state == "idle"
                 wanted = [grid[i] for i in range(3)]
-                step = s["resolution_ma"]
+                step = self.resolution_ma
                 for i in range(3):
                     if paused or i in self._car:
                         want = fuse - h

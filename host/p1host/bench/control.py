@@ -21,10 +21,10 @@ OTHERS = tuple(baselines.BASELINES) + ("oracle",)
 PLOT_DAY = "pay-17"
 
 
-def make(name, settings):
+def make(name, settings, resolution_ma=100):
     """A controller by name: one of our policies, a baseline, or the oracle."""
     if name in OURS:
-        return Controller(dict(settings, policy=name))
+        return Controller(dict(settings, policy=name), resolution_ma=resolution_ma)
     if name == "oracle":
         return baselines.ORACLE(settings)
     return baselines.BASELINES[name](settings)
@@ -33,7 +33,7 @@ def make(name, settings):
 def _run(job):
     day, name = job
     sc = suite.step_scenario() if day == "step" else suite.scenario(day)
-    r = loop.run(sc, make(name, sc.control_settings()), trace_every=1 if day == "step" else 0)
+    r = loop.run(sc, make(name, sc.control_settings(), sc.resolution_ma()), trace_every=1 if day == "step" else 0)
     out = {"day": day, "name": name, "ev_wh": r.ev_wh, "solar_wh": r.ev_solar_wh, "import_wh": r.import_charging_wh,
            "starts": r.starts, "over_fuse_s": r.over_fuse_s, "est_rms": r.est_rms_ma, "est_n": r.est_n,
            "est_max": r.est_max_ma}
@@ -75,7 +75,7 @@ def plot(path, day=PLOT_DAY, name="solar"):
     import matplotlib.pyplot as plt
 
     sc = suite.scenario(day)
-    r = loop.run(sc, make(name, sc.control_settings()), trace_every=10)
+    r = loop.run(sc, make(name, sc.control_settings(), sc.resolution_ma()), trace_every=10)
     hours = [row[0] / 3600 for row in r.trace]
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6.5), sharex=True)
     top.plot(hours, [row[1] / 1000 for row in r.trace], label="PV kW", color="orange")

@@ -25,7 +25,7 @@ def run(args):
     if args.policy not in bench.OURS + bench.OTHERS:
         raise CommandError("unknown policy %r (known: %s)" % (args.policy, ", ".join(bench.OURS + bench.OTHERS)))
     started = time.time()
-    r = loop.run(sc, bench.make(args.policy, sc.control_settings()), exact=args.exact)
+    r = loop.run(sc, bench.make(args.policy, sc.control_settings(), sc.resolution_ma()), exact=args.exact)
     print("%s on %s (%s, %d-phase car%s), %s mode, %.1f s" % (
         args.policy, args.day, sc.kind, sc.car.get("phases", 3), ", home battery" if sc.battery else "",
         "exact" if args.exact else "fast", time.time() - started))

@@ -51,7 +51,7 @@ class Scenario:
         car = self.car
         return {"fuse_a": self.fuse_a, "phases": self.phases, "car_phases": car.get("phases", 3),
                 "car_phase": car.get("phase", 0) + 1, "min_a": self.charger.get("min_a", 6),
-                "max_a": self.charger.get("max_a", 16), "resolution_ma": self.resolution_ma()}
+                "max_a": self.charger.get("max_a", 16)}
 
     def resolution_ma(self):
         profile = self.charger.get("profile", "csp1")
