@@ -21,9 +21,10 @@ demo: $(STAMP)
 test: $(STAMP) system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## make bench: benchmarks, printed
+## make bench: every benchmark, printed (about 20 minutes; `p1gen bench WHAT` runs one)
+BENCHES ?= telegram sources control web runtime
 bench: $(STAMP)
-	$(P1GEN) bench telegram
+	@for what in $(BENCHES); do echo "== p1gen bench $$what"; $(P1GEN) bench $$what || exit 1; echo; done
 
 ## make check: compile every firmware file with mpy-cross and type-check it with pyright
 check: $(STAMP)
