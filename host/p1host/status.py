@@ -1,0 +1,180 @@
+"""`p1gen status URL`: print a board's status from its JSON API (GET /api/status, docs/web.md)."""
+import json
+import os
+import urllib.error
+import urllib.request
+
+from p1host.cli import CommandError
+
+STATUS_PATH = "/api/status"
+LOGIN_PATH = "/api/login"
+PASSWORD_ENV = "P1GEN_PASSWORD"
+
+
+def add_arguments(parser):
+    parser.add_argument("url", help="the board's address, e.g. http://p1gen.local or http://192.168.1.50:8080")
+    parser.add_argument("--json", action="store_true", help="print the whole status as JSON")
+    parser.add_argument("--timeout", type=float, default=5, metavar="SECONDS", help="give up after this long")
+    parser.add_argument("--password-env", default=PASSWORD_ENV, metavar="NAME",
+                        help="environment variable holding the web password, used only when the board "
+                             "does not allow open reads (default: %s)" % PASSWORD_ENV)
+
+
+def run(args):
+    status = fetch_status(args.url, args.timeout, os.environ.get(args.password_env), args.password_env)
+    if args.json:
+        print(json.dumps(status, indent=1, sort_keys=True))
+    else:
+        print(format_status(status))
+    return 0
+
+
+def base_url(url):
+    url = url.strip().rstrip("/")
+    if "://" not in url:
+        url = "http://" + url
+    if url.endswith(STATUS_PATH):
+        url = url[: -len(STATUS_PATH)]
+    return url
+
+
+def fetch_status(url, timeout=5, password=None, password_env=PASSWORD_ENV):
+    """The board's status as a dict; CommandError with one clear line when it cannot be had."""
+    base = base_url(url)
+    try:
+        return _get_json(base + STATUS_PATH, timeout)
+    except _Unauthorized:
+        if not password:
+            raise CommandError("%s needs a login to read (web.open_reads is off): put the web password in "
+                               "the environment variable %s" % (base, password_env))
+    cookie = _login(base, password, timeout)
+    try:
+        return _get_json(base + STATUS_PATH, timeout, {"Cookie": cookie})
+    except _Unauthorized as e:
+        raise CommandError("%s refused the status after logging in: %s" % (base, e))
+
+
+class _Unauthorized(Exception):
+    pass
+
+
+def _open(request, timeout):
+    base = request.full_url
+    try:
+        return urllib.request.urlopen(request, timeout=timeout)
+    except urllib.error.HTTPError as e:
+        text = _error_text(e)
+        if e.code == 401:
+            raise _Unauthorized(text)
+        raise CommandError("%s answered HTTP %d: %s" % (base, e.code, text))
+    except urllib.error.URLError as e:
+        reason = e.reason
+        why = getattr(reason, "strerror", None) or str(reason)
+        raise CommandError("cannot reach %s: %s (is the board on the network? see docs/troubleshooting.md)"
+                           % (base, why))
+    except (TimeoutError, OSError) as e:
+        raise CommandError("cannot reach %s: %s" % (base, e.strerror or e or "timed out"))
+
+
+def _get_json(url, timeout, headers=None):
+    with _open(urllib.request.Request(url, headers=headers or {}), timeout) as res:
+        body = res.read(1 << 20)
+    try:
+        value = json.loads(body.decode("utf-8"))
+    except ValueError:
+        raise CommandError("%s did not answer with JSON: is this a p1gen board?" % url)
+    if type(value) is not dict:
+        raise CommandError("%s answered %s, not a status object" % (url, type(value).__name__))
+    return value
+
+
+def _login(base, password, timeout):
+    request = urllib.request.Request(base + LOGIN_PATH, data=json.dumps({"password": password}).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with _open(request, timeout) as res:
+            cookie = res.headers.get("Set-Cookie", "")
+    except _Unauthorized as e:
+        raise CommandError("login to %s failed: %s" % (base, e))
+    return cookie.split(";", 1)[0]
+
+
+def _error_text(e):
+    try:
+        body = json.loads(e.read(4096).decode("utf-8"))
+        if type(body) is dict:
+            return str(body.get("error") or body.get("errors") or body)
+    except (ValueError, OSError):
+        pass
+    return e.reason or "error"
+
+
+def _amps(ma):
+    return "%.1f A" % (ma / 1000.0) if type(ma) is int else "-"
+
+
+def _phases(values):
+    if not values:
+        return "-"
+    return " / ".join(_amps(v) for v in values)
+
+
+def _age(ms):
+    return "-" if ms is None else "%.1f s ago" % (ms / 1000.0)
+
+
+def format_status(s):
+    """A short human summary of the status dict (the fields docs/web.md lists; missing ones show "-")."""
+    tg = s.get("telegram") or {}
+    src = s.get("source") or {}
+    policy = s.get("policy") or {}
+    control = s.get("control") or {}
+    rows = [
+        ("board", "%s, firmware %s, up %s s, free heap %s" % (
+            s.get("board", "-"), s.get("version", "-"), s.get("uptime_s", "-"), s.get("free_heap", "-"))),
+        ("policy", "%s%s" % (policy.get("running", policy.get("name", "-")),
+                             " (by schedule)" if policy.get("schedule_active") else "")),
+        ("reported", _phases(s.get("reported_ma"))),
+        ("failsafe", _failsafe(control)),
+        ("source", "%s: %s, last reading %s%s" % (
+            src.get("kind", "-"), src.get("health", "-"), _age(src.get("last_ok_age_ms")),
+            "; last error: %s" % src["last_error"] if src.get("last_error") else "")),
+        ("telegrams", "%s sent (%s profile), last %s, %s errors" % (
+            tg.get("count", "-"), tg.get("profile", "-"), _age(tg.get("age_ms")), tg.get("errors", "-"))),
+        ("data request", _data_request(s)),
+        ("wifi", _wifi(s.get("wifi"))),
+    ]
+    if s.get("config_errors"):
+        rows.append(("config", "ERRORS: " + "; ".join(s["config_errors"])))
+    else:
+        rows.append(("config", "ok"))
+    width = max(len(name) for name, _ in rows)
+    return "\n".join("%-*s  %s" % (width, name, value) for name, value in rows)
+
+
+def _failsafe(control):
+    if "failsafe" not in control:
+        return "-"
+    if not control["failsafe"]:
+        return "off"
+    why = control.get("failsafe_why")
+    return "ACTIVE" + (": %s" % why if why else "")
+
+
+def _wifi(wifi):
+    if not wifi:
+        return "-"
+    if not isinstance(wifi, dict):
+        return str(wifi)
+    text = "%s %s" % (wifi.get("state", ""), wifi.get("address") or "")
+    if wifi.get("reconnects"):
+        text += ", %s reconnects" % wifi["reconnects"]
+    return text.strip()
+
+
+def _data_request(s):
+    value = s.get("data_request")
+    text = {True: "high (a charge point is reading)", False: "low (nobody asks for data)"}.get(value, "unknown")
+    if s.get("data_request_required"):
+        text += "; telegrams only while high"
+    return text
