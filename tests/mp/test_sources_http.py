@@ -2,18 +2,11 @@
 under CPython and under MicroPython."""
 import asyncio
 
-from mptest import run
+from mptest import run, serve
 
 from p1gen import context as q
 from p1gen import ticks
 from p1gen.sources import homewizard, net
-
-_seed = [0]
-
-
-def _port():
-    _seed[0] += 1
-    return 40000 + (ticks.ms() * 13 + _seed[0] * 337) % 20000
 
 
 async def _with_server(answer, test):
@@ -33,18 +26,7 @@ async def _with_server(answer, test):
             pass
         net.close(writer)
 
-    for _ in range(5):
-        port = _port()
-        try:
-            server = await asyncio.start_server(handle, "127.0.0.1", port)
-            break
-        except OSError:
-            continue
-    try:
-        return await test(port)
-    finally:
-        server.close()
-        await server.wait_closed()
+    return await serve(handle, test)
 
 
 def _get(answer, timeout_ms=500):

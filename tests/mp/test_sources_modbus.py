@@ -3,18 +3,12 @@ under CPython and under MicroPython (its own connect path there)."""
 import asyncio
 import struct
 
-from mptest import run
+from mptest import loopback_port, run, serve
 
 from p1gen import ticks
 from p1gen.sources import modbus, net
 
-_port_seed = [0]
 HANG = object()
-
-
-def _port():
-    _port_seed[0] += 1
-    return 20000 + (ticks.ms() * 7 + _port_seed[0] * 131) % 20000
 
 
 def _reply(request, tid_delta=0, unit=None, exception=None, truncate=None):
@@ -46,18 +40,7 @@ async def _with_server(behaviour, test):
             pass
         net.close(writer)
 
-    for _ in range(5):
-        port = _port()
-        try:
-            server = await asyncio.start_server(handle, "127.0.0.1", port)
-            break
-        except OSError:
-            continue
-    try:
-        return await test(port)
-    finally:
-        server.close()
-        await server.wait_closed()
+    return await serve(handle, test)
 
 
 def _client(port, timeout_ms=400):
@@ -169,7 +152,7 @@ def test_server_closing_mid_answer_is_an_error():
 
 def test_refused_connect_backs_off():
     async def test():
-        c = _client(_port())
+        c = _client(loopback_port())
         e1 = await _error(net.NetError, c.read(30775, 2))
         e2 = await _error(net.NetError, c.read(30775, 2))
         return e1, e2, c.connects

@@ -3,6 +3,7 @@
 Line order, identifiers and widths as the module sends them (DSMR 4.0 framing).
 Firmware V06 writes currents with one decimal; V05 wrote whole amps.
 """
+from p1gen.telegram.template import NO_FAILURES, PHASE_POWERS
 
 LOW_TARIFF_CODE = 1
 
@@ -24,24 +25,10 @@ def lines(integer_amps=False):
         "1-0:2.7.0({p_exp:2.3}*kW)",
         "0-0:17.0.0(000.0*kW)",
         "0-0:96.3.10(1)",
-        "0-0:96.7.21(00000)",
-        "0-0:96.7.9(00000)",
-        "1-0:99.97.0(0)(0-0:96.7.19)",
-        "1-0:32.32.0(00000)",
-        "1-0:52.32.0(00000)",
-        "1-0:72.32.0(00000)",
-        "1-0:32.36.0(00000)",
-        "1-0:52.36.0(00000)",
-        "1-0:72.36.0(00000)",
+    ) + NO_FAILURES + (
         "0-0:96.13.1(XMX_P1CS_V06)",
         "0-0:96.13.0()",
         "1-0:31.7.0(" + amps % 1 + ")",
         "1-0:51.7.0(" + amps % 2 + ")",
         "1-0:71.7.0(" + amps % 3 + ")",
-        "1-0:21.7.0({pi1:2.3}*kW)",
-        "1-0:41.7.0({pi2:2.3}*kW)",
-        "1-0:61.7.0({pi3:2.3}*kW)",
-        "1-0:22.7.0({pe1:2.3}*kW)",
-        "1-0:42.7.0({pe2:2.3}*kW)",
-        "1-0:62.7.0({pe3:2.3}*kW)",
-    )
+    ) + PHASE_POWERS

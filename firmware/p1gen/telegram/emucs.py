@@ -1,5 +1,6 @@
 """A Belgian e-MUCS 1.7.1 meter (Fluvius): amps with two decimals, capacity tariff
 registers 1.4.0 and 1.6.0, and tariff 1 = day (normal), 2 = night (low)."""
+from p1gen.telegram.template import PHASE_POWERS
 
 LOW_TARIFF_CODE = 2
 
@@ -20,12 +21,7 @@ def lines():
         "0-0:96.14.0({tariff:4})",
         "1-0:1.7.0({p_imp:2.3}*kW)",
         "1-0:2.7.0({p_exp:2.3}*kW)",
-        "1-0:21.7.0({pi1:2.3}*kW)",
-        "1-0:41.7.0({pi2:2.3}*kW)",
-        "1-0:61.7.0({pi3:2.3}*kW)",
-        "1-0:22.7.0({pe1:2.3}*kW)",
-        "1-0:42.7.0({pe2:2.3}*kW)",
-        "1-0:62.7.0({pe3:2.3}*kW)",
+    ) + PHASE_POWERS + (
         "1-0:32.7.0({v1:3.1}*V)",
         "1-0:52.7.0({v2:3.1}*V)",
         "1-0:72.7.0({v3:3.1}*V)",

@@ -20,6 +20,27 @@ _NATIVE_DECIMALS = (3, 3, 3, 3, 0, 3, 3, 1, 1, 1, None, None, None, 3, 3, 3, 3, 
 _DOT = 46
 MAX_BYTES = 1024
 
+# line groups several profiles share, in the order meters send them
+PHASE_POWERS = (
+    "1-0:21.7.0({pi1:2.3}*kW)",
+    "1-0:41.7.0({pi2:2.3}*kW)",
+    "1-0:61.7.0({pi3:2.3}*kW)",
+    "1-0:22.7.0({pe1:2.3}*kW)",
+    "1-0:42.7.0({pe2:2.3}*kW)",
+    "1-0:62.7.0({pe3:2.3}*kW)",
+)
+NO_FAILURES = (  # power failure counters, the failure log, voltage sags and swells: all zero
+    "0-0:96.7.21(00000)",
+    "0-0:96.7.9(00000)",
+    "1-0:99.97.0(0)(0-0:96.7.19)",
+    "1-0:32.32.0(00000)",
+    "1-0:52.32.0(00000)",
+    "1-0:72.32.0(00000)",
+    "1-0:32.36.0(00000)",
+    "1-0:52.36.0(00000)",
+    "1-0:72.36.0(00000)",
+)
+
 
 class Template:
     def __init__(self, lines, low_tariff_code):

@@ -270,6 +270,13 @@ def make_app(device, auth, web_options, history=None):
         except Exception:
             return None, error(400, "body is not valid JSON")
 
+    def json_write(req):
+        """(value, None) for an authorised JSON write, or (None, the error response)."""
+        denied = may_write(req)
+        if denied:
+            return None, denied
+        return json_body(req)
+
     def outcome(errs, ok_body):
         if errs:
             return errors(errs)
@@ -317,12 +324,9 @@ def make_app(device, auth, web_options, history=None):
 
     @app.route("/api/policy", methods=["PUT", "POST"])
     async def policy_set(req):
-        denied = may_write(req)
-        if denied:
-            return denied
-        body, bad = json_body(req)
-        if bad:
-            return bad
+        body, refused = json_write(req)
+        if refused:
+            return refused
         if type(body) is not dict or type(body.get("policy")) is not str:
             return errors(['policy: send {"policy": name, "settings": {...}}'])
         settings = body.get("settings")  # None: the policy's saved settings
@@ -336,12 +340,9 @@ def make_app(device, auth, web_options, history=None):
 
     @app.route("/api/schedule", methods=["PUT", "POST"])
     async def schedule_set(req):
-        denied = may_write(req)
-        if denied:
-            return denied
-        body, bad = json_body(req)
-        if bad:
-            return bad
+        body, refused = json_write(req)
+        if refused:
+            return refused
         entries = body.get("entries") if type(body) is dict else body
         return outcome(device.apply_config({"schedule": entries}),
                        {"entries": device.config.get("schedule") or []})
@@ -356,12 +357,9 @@ def make_app(device, auth, web_options, history=None):
 
     @app.route("/api/config", methods=["PUT", "POST"])
     async def config_set(req):
-        denied = may_write(req)
-        if denied:
-            return denied
-        body, bad = json_body(req)
-        if bad:
-            return bad
+        body, refused = json_write(req)
+        if refused:
+            return refused
         if type(body) is not dict:
             return errors(["config: send an object of sections, e.g. {\"web\": {...}}"])
         return outcome(device.apply_config(body), device.config_public())
