@@ -1,49 +1,15 @@
 """The Device the web API drives: status, config changes saved and applied live, policy, EV state."""
 import json
-import os
+
+from appdevice import cleanup, device_with
 
 from p1gen.app import config
-from p1gen.app.device import Device
 from p1gen.context import EV_SOC
-
-_n = [0]
-
-
-class Wifi:
-    up = True
-
-    def isconnected(self):
-        return self.up
-
-
-class Board:
-    NAME = "test"
-
-    def __init__(self):
-        self.wifi = Wifi()
-
-
-def device_with(raw):
-    """A Device on a fresh config file holding raw (a dict, text, or None for no file)."""
-    _n[0] += 1
-    path = "/tmp/p1gen-test-device-%d-%d.json" % (os.getpid() if hasattr(os, "getpid") else 0, _n[0])
-    if raw is not None:
-        with open(path, "w") as f:
-            f.write(raw if type(raw) is str else json.dumps(raw))
-    return Device(Board(), path), path
 
 
 def saved(path):
     with open(path) as f:
         return json.loads(f.read())
-
-
-def cleanup(path):
-    for p in (path, "/tmp/" + config.BAD_COPY):
-        try:
-            os.remove(p)
-        except OSError:
-            pass
 
 
 def test_missing_config_gives_a_status_that_says_so():

@@ -1,37 +1,12 @@
 """The status LED's pattern says what is wrong (on a real Device)."""
-import json
-import os
+from appdevice import device
 
 from p1gen import ticks
 from p1gen.app import tasks
-from p1gen.app.device import Device
-
-
-class Wifi:
-    up = True
-
-    def isconnected(self):
-        return self.up
-
-
-class Board:
-    NAME = "test"
-
-    def __init__(self):
-        self.wifi = Wifi()
-
-
-def device_with(raw):
-    path = "/tmp/p1gen-test-led-%d.json" % ticks.ms()
-    with open(path, "w") as f:
-        f.write(json.dumps(raw))
-    dev = Device(Board(), path)
-    os.remove(path)
-    return dev
 
 
 def test_led_pattern_says_what_is_wrong():
-    dev = device_with({})
+    dev = device({})
     dev.config_errors = []
     dev.board.wifi.up = False
     assert tasks.led_pattern(dev) == 0b11111110  # no Wi-Fi: almost steady
