@@ -1,4 +1,5 @@
 """p1gen firmware package: the pure core (telegram, context, policy, control, config)
 shared unmodified with the host, and the device side (sources, app, web)."""
 
-VERSION = "0.1.0"
+__version__ = "0.1.0"  # the one version: the wheel's, `p1gen --version`, the board's status
+VERSION = __version__  # the name the app's console line uses

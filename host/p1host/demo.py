@@ -18,9 +18,9 @@ import types
 
 from p1gen.policy import NAMES as POLICIES
 from p1host import runner
-from p1host.bench.runtime import get_json
-from p1host.cli import CommandError
+from p1host.errors import CommandError
 from p1host.sim.scenario import SCENARIOS as SITE_SCENARIOS
+from p1host.webapi import get_json
 
 SCENARIOS = SITE_SCENARIOS + ("outage",)
 SOURCES = ("sma", "solaredge", "homewizard")  # the network sources the demo can simulate

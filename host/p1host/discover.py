@@ -10,7 +10,7 @@ import socket
 
 from p1gen.sources import discover
 from p1gen.sources.net import is_ipv4
-from p1host.cli import CommandError
+from p1host.errors import CommandError
 
 
 def add_arguments(parser):

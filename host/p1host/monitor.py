@@ -22,7 +22,7 @@ import bisect
 import os
 import time
 
-from p1host.cli import CommandError
+from p1host.errors import CommandError
 
 PROFILES = ("csp1", "dsmr5", "emucs")
 EXPECTED_PERIOD_S = 1.0  # DSMR 5, CSP1 and e-MUCS send every second

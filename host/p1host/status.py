@@ -1,10 +1,9 @@
 """`p1gen status URL`: print a board's status from its JSON API (GET /api/status, docs/web.md)."""
 import json
 import os
-import urllib.error
-import urllib.request
 
-from p1host.cli import CommandError
+from p1host import webapi
+from p1host.errors import CommandError
 
 STATUS_PATH = "/api/status"
 LOGIN_PATH = "/api/login"
@@ -42,71 +41,32 @@ def fetch_status(url, timeout=5, password=None, password_env=PASSWORD_ENV):
     """The board's status as a dict; CommandError with one clear line when it cannot be had."""
     base = base_url(url)
     try:
-        return _get_json(base + STATUS_PATH, timeout)
-    except _Unauthorized:
+        try:
+            return _status(base, timeout)
+        except webapi.WebError as e:
+            if e.status != 401:
+                raise
         if not password:
             raise CommandError("%s needs a login to read (web.open_reads is off): put the web password in "
                                "the environment variable %s" % (base, password_env))
-    cookie = _login(base, password, timeout)
-    try:
-        return _get_json(base + STATUS_PATH, timeout, {"Cookie": cookie})
-    except _Unauthorized as e:
-        raise CommandError("%s refused the status after logging in: %s" % (base, e))
+        try:
+            _, headers = webapi.call(base + LOGIN_PATH, {"password": password}, timeout)
+        except webapi.WebError as e:
+            if e.status == 401:
+                raise CommandError("login to %s failed: %s" % (base, e.detail))
+            raise
+        return _status(base, timeout, {"Cookie": headers.get("Set-Cookie", "").split(";", 1)[0]})
+    except webapi.WebError as e:
+        if e.status is None:
+            raise CommandError("%s (is the board on the network? see docs/troubleshooting.md)" % e)
+        raise CommandError("%s: is this a p1gen board?" % e if e.status == 200 else str(e))
 
 
-class _Unauthorized(Exception):
-    pass
-
-
-def _open(request, timeout):
-    base = request.full_url
-    try:
-        return urllib.request.urlopen(request, timeout=timeout)
-    except urllib.error.HTTPError as e:
-        text = _error_text(e)
-        if e.code == 401:
-            raise _Unauthorized(text)
-        raise CommandError("%s answered HTTP %d: %s" % (base, e.code, text))
-    except urllib.error.URLError as e:
-        reason = e.reason
-        why = getattr(reason, "strerror", None) or str(reason)
-        raise CommandError("cannot reach %s: %s (is the board on the network? see docs/troubleshooting.md)"
-                           % (base, why))
-    except (TimeoutError, OSError) as e:
-        raise CommandError("cannot reach %s: %s" % (base, e.strerror or e or "timed out"))
-
-
-def _get_json(url, timeout, headers=None):
-    with _open(urllib.request.Request(url, headers=headers or {}), timeout) as res:
-        body = res.read(1 << 20)
-    try:
-        value = json.loads(body.decode("utf-8"))
-    except ValueError:
-        raise CommandError("%s did not answer with JSON: is this a p1gen board?" % url)
+def _status(base, timeout, headers=None):
+    value = webapi.get(base + STATUS_PATH, timeout, headers)
     if type(value) is not dict:
-        raise CommandError("%s answered %s, not a status object" % (url, type(value).__name__))
+        raise CommandError("%s answered %s, not a status object" % (base + STATUS_PATH, type(value).__name__))
     return value
-
-
-def _login(base, password, timeout):
-    request = urllib.request.Request(base + LOGIN_PATH, data=json.dumps({"password": password}).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
-    try:
-        with _open(request, timeout) as res:
-            cookie = res.headers.get("Set-Cookie", "")
-    except _Unauthorized as e:
-        raise CommandError("login to %s failed: %s" % (base, e))
-    return cookie.split(";", 1)[0]
-
-
-def _error_text(e):
-    try:
-        body = json.loads(e.read(4096).decode("utf-8"))
-        if type(body) is dict:
-            return str(body.get("error") or body.get("errors") or body)
-    except (ValueError, OSError):
-        pass
-    return e.reason or "error"
 
 
 def _amps(ma):

@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 
 from p1gen import telegram
 from p1gen.reading import Reading
-from p1host.cli import CommandError
+from p1host.errors import CommandError
 
 
 def _per_phase(text, option, scale):

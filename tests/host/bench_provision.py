@@ -20,12 +20,12 @@ sys.path.insert(0, HERE)
 
 from emuboard import EmuBoard  # noqa: E402
 
-from p1host import paths, provision, runner  # noqa: E402
+from p1host import board_image, paths, runner  # noqa: E402
 
 
 def source_bytes():
     total = 0
-    for folder in (os.path.join(paths.FIRMWARE, "p1gen"), paths.microdot_dir()):
+    for folder in (paths.P1GEN, paths.microdot_dir()):
         for root, _, names in os.walk(folder):
             total += sum(os.path.getsize(os.path.join(root, n)) for n in names if n.endswith(".py"))
     return total
@@ -38,17 +38,17 @@ def timed_provision(port, config):
     took = time.monotonic() - start
     if proc.returncode != 0:
         raise SystemExit("provision failed: " + proc.stderr.strip())
-    summary = proc.stdout.splitlines()[0]
+    summary = next(line for line in proc.stdout.splitlines() if " to write " in line)
     return took, summary
 
 
 def main():
     with tempfile.TemporaryDirectory(prefix="p1gen-bench-") as work:
         start = time.monotonic()
-        image = provision.build_image("host", cache_dir=os.path.join(work, "mpy"))
+        image = board_image.build_image("host", cache_dir=os.path.join(work, "mpy"))
         cold_s = time.monotonic() - start
         start = time.monotonic()
-        provision.build_image("host", cache_dir=os.path.join(work, "mpy"))
+        board_image.build_image("host", cache_dir=os.path.join(work, "mpy"))
         warm_s = time.monotonic() - start
         compiled = sum(len(v) for k, v in image.items() if k.startswith("/lib/"))
         print("image: %d files, %d KB compiled under /lib (from %d KB of source); build %.1f s cold, %.2f s cached"

@@ -12,7 +12,9 @@ from dsmr_parser.clients.telegram_buffer import TelegramBuffer
 from dsmr_parser.parsers import TelegramParser
 from hostcli import one_line_error, p1gen
 
-from p1host import paths, provision, runner
+from p1host import board_image, board_link, paths, runner
+from p1host.board_link import BoardInfo
+from p1host.errors import CommandError
 
 
 def base_config(web_port, profile="dsmr5"):
@@ -73,7 +75,7 @@ def test_provisioning_again_copies_only_what_changed_and_keeps_the_users_files(e
                                                                                  tmp_path):
     board = emu_board()
     first = base_config(web_port)
-    image_before = provision.build_image("host")
+    image_before = board_image.build_image("host")
     assert p1gen("provision", "--port", board.port, "--config", write_config(first), "--wait", 60).returncode == 0
     stale = tmp_path / "old.mpy"
     stale.write_bytes(b"M\x06\x00\x1f")
@@ -86,7 +88,7 @@ def test_provisioning_again_copies_only_what_changed_and_keeps_the_users_files(e
 
     assert proc.returncode == 0, proc.stdout + proc.stderr
     written = [line.split()[-1] for line in proc.stdout.splitlines() if line.startswith("  wrote ")]
-    image_after = provision.build_image("host")
+    image_after = board_image.build_image("host")
     edited = {p for p in image_after if image_before.get(p) != image_after[p]}  # only while someone edits
     assert "/config.json" in written and set(written) - {"/config.json"} <= edited, proc.stdout
     assert "previous config is kept as /config.json.bak" in proc.stdout
@@ -169,7 +171,7 @@ def test_no_board_found(write_config, web_port):
     assert "no board found at /dev/ttyACM9" in line
     from serial.tools import list_ports
 
-    if not any(p.vid == provision.RP2_USB_VID for p in list_ports.comports()):
+    if not any(p.vid == board_link.RP2_USB_VID for p in list_ports.comports()):
         line = one_line_error(p1gen("provision", "--config", config), "provision")
         assert "no board found: no Raspberry Pi USB serial device" in line
 
@@ -185,19 +187,19 @@ def test_a_port_without_micropython_behind_it_is_named(write_config, web_port):
 
 
 def test_micropython_too_old_for_the_compiled_files_is_refused():
-    needed = provision.mpy_cross_version()
+    needed = board_image.mpy_cross_version()
     assert needed[0] == 6 and needed[1] >= 3
     statvfs = (4096, 4096, 212, 200, 200, 0, 0, 0, 0, 255)
-    old = ("rp2", "Raspberry Pi Pico W with RP2040", (1, 20, 0), 0x106, statvfs)  # 1.20 writes mpy v6.1
-    with pytest.raises(provision.CommandError, match=r"MicroPython 1\.20\.0 \(mpy v6\.1\), too old"):
-        provision.check_micropython(old, needed)
-    none = ("rp2", "Raspberry Pi Pico W with RP2040", (1, 18, 0), 0, statvfs)  # before sys.implementation._mpy
-    with pytest.raises(provision.CommandError, match="too old"):
-        provision.check_micropython(none, needed)
-    current = ("rp2", "Raspberry Pi Pico 2 W with RP2350", (1, 26, 1), 0x2B06, statvfs)  # armv7emsp, v6.3
-    provision.check_micropython(current, needed)
-    assert provision.choose_board("auto", current) == "pico2_w"
-    assert provision.choose_board("auto", old) == "pico_w"
+    old = BoardInfo("rp2", "Raspberry Pi Pico W with RP2040", (1, 20, 0), 0x106, statvfs, None)  # 1.20: mpy v6.1
+    with pytest.raises(CommandError, match=r"MicroPython 1\.20\.0 \(mpy v6\.1\), too old"):
+        board_image.check_micropython(old, needed)
+    none = BoardInfo("rp2", "Raspberry Pi Pico W with RP2040", (1, 18, 0), 0, statvfs, None)  # before _mpy
+    with pytest.raises(CommandError, match="too old"):
+        board_image.check_micropython(none, needed)
+    current = BoardInfo("rp2", "Raspberry Pi Pico 2 W with RP2350", (1, 26, 1), 0x2B06, statvfs, "0.1.0")  # v6.3
+    board_image.check_micropython(current, needed)
+    assert board_link.choose_board("auto", current) == "pico2_w"
+    assert board_link.choose_board("auto", old) == "pico_w"
 
 
 def test_without_a_web_server_the_console_says_when_it_runs(emu_board, write_config):
@@ -226,12 +228,12 @@ def test_a_firmware_that_crashes_at_boot_is_reported_with_its_error(emu_board, w
 def test_a_firmware_file_that_does_not_compile_is_named(tmp_path):
     bad = tmp_path / "broken.py"
     bad.write_text("def f(:\n")
-    with pytest.raises(provision.CommandError, match=r"broken\.py does not compile: SyntaxError"):
-        provision._MpyCache().compile(str(bad), "p1gen/broken.py")
+    with pytest.raises(CommandError, match=r"broken\.py does not compile: SyntaxError"):
+        board_image.MpyCache().compile(str(bad), "p1gen/broken.py")
     good = tmp_path / "fine.py"
     good.write_text("X = 1\n")
-    first = provision._MpyCache().compile(str(good), "p1gen/fine.py")
-    assert first[:2] == b"M\x06" and provision._MpyCache().compile(str(good), "p1gen/fine.py") == first
+    first = board_image.MpyCache().compile(str(good), "p1gen/fine.py")
+    assert first[:2] == b"M\x06" and board_image.MpyCache().compile(str(good), "p1gen/fine.py") == first
 
 
 def test_a_board_that_runs_but_cannot_be_reached_is_told_apart(emu_board, write_config, web_port):
@@ -245,7 +247,7 @@ def test_a_board_that_runs_but_cannot_be_reached_is_told_apart(emu_board, write_
 
 @pytest.mark.parametrize("board_name", ["pico_w", "pico2_w"])
 def test_the_image_for_a_real_board(board_name):
-    image = provision.build_image(board_name)
+    image = board_image.build_image(board_name)
     assert image["/board.py"] == open(os.path.join(paths.BOARDS, board_name, "board.py"), "rb").read()
     compiled = [p for p in image if p.endswith(".mpy")]
     assert all(image[p][:2] == b"M\x06" for p in compiled)
@@ -270,10 +272,10 @@ def test_auto_picks_the_micropython_board_and_refuses_to_guess_between_two(monke
     probe = port("/dev/ttyACM0", 0x2E8A, 0x000C)  # a Raspberry Pi Debug Probe
     pico = port("/dev/ttyACM1", 0x2E8A, 0x0005)
     monkeypatch.setattr(list_ports, "comports", lambda: [probe, pico, port("/dev/ttyUSB0", 0x0403, 0x6001)])
-    assert provision.find_port("auto") == "/dev/ttyACM1"
+    assert board_link.find_port("auto") == "/dev/ttyACM1"
     monkeypatch.setattr(list_ports, "comports", lambda: [pico, port("/dev/ttyACM2", 0x2E8A, 0x0005)])
-    with pytest.raises(provision.CommandError, match=r"several boards found \(/dev/ttyACM1, /dev/ttyACM2\)"):
-        provision.find_port("auto")
+    with pytest.raises(CommandError, match=r"several boards found \(/dev/ttyACM1, /dev/ttyACM2\)"):
+        board_link.find_port("auto")
     monkeypatch.setattr(list_ports, "comports", lambda: [port("/dev/ttyUSB0", 0x0403, 0x6001)])
-    with pytest.raises(provision.CommandError, match="no board found"):
-        provision.find_port("auto")
+    with pytest.raises(CommandError, match="no board found"):
+        board_link.find_port("auto")

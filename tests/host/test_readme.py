@@ -70,7 +70,7 @@ def commands_shown(text):
 
 
 def test_every_command_shown_exists_and_has_help():
-    registered = {name for name, _, _ in cli.COMMANDS}
+    registered = {name for name, _, _, _ in cli.COMMANDS}
     shown = set()
     for rel in MY_DOCS:
         shown |= commands_shown(read(rel))
@@ -81,7 +81,7 @@ def test_every_command_shown_exists_and_has_help():
     assert shown <= available, shown - available
 
 
-@pytest.mark.parametrize("command", [c for c, _, _ in cli.COMMANDS])
+@pytest.mark.parametrize("command", [c for c, _, _, _ in cli.COMMANDS])
 def test_help_everywhere(command):
     proc = p1gen(command, "--help", timeout=60)
     assert proc.returncode == 0, proc.stderr

@@ -87,7 +87,7 @@ class Device:
         tg = self.telegram
         name, settings = self.running_policy()
         return {
-            "version": p1gen.VERSION,
+            "version": p1gen.__version__,
             "board": self.board.NAME,
             "uptime_s": ticks.diff(now, self.start_ms) // 1000,
             "free_heap": _free_heap(),

@@ -10,24 +10,10 @@ import multiprocessing
 import os
 import time
 
-from p1gen.control import Controller
-from p1gen.policy import NAMES
-
 from p1host import paths
 from p1host.sim import baselines, loop, suite
-
-OURS = tuple(NAMES)
-OTHERS = tuple(baselines.BASELINES) + ("oracle",)
-PLOT_DAY = "pay-17"
-
-
-def make(name, settings, resolution_ma=100):
-    """A controller by name: one of our policies, a baseline, or the oracle."""
-    if name in OURS:
-        return Controller(dict(settings, policy=name), resolution_ma=resolution_ma)
-    if name == "oracle":
-        return baselines.ORACLE(settings)
-    return baselines.BASELINES[name](settings)
+from p1host.sim.controllers import OTHERS, OURS, make
+from p1host.sim.plot import PLOT_DAY, plot
 
 
 def _run(job):
@@ -65,37 +51,6 @@ def follow_time(rows, sc, tolerance_ma=1000, hold_s=30):
     if None in times:
         return None
     return sum(times) / len(times)
-
-
-def plot(path, day=PLOT_DAY, name="solar"):
-    """PV, house, car current and reported current of one day, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    sc = suite.scenario(day)
-    r = loop.run(sc, make(name, sc.control_settings(), sc.resolution_ma()), trace_every=10)
-    hours = [row[0] / 3600 for row in r.trace]
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6.5), sharex=True)
-    top.plot(hours, [row[1] / 1000 for row in r.trace], label="PV kW", color="orange")
-    top.plot(hours, [row[2] / 1000 for row in r.trace], label="house kW", color="grey", lw=0.8)
-    top.plot(hours, [row[4] * sc.car.get("phases", 3) * 230 / 1e6 for row in r.trace], label="car kW", color="green")
-    top.set_ylabel("kW")
-    top.legend(loc="upper left")
-    bottom.plot(hours, [row[4] / 1000 for row in r.trace], label="car current A", color="green")
-    bottom.plot(hours, [row[5] / 1000 for row in r.trace], label="reported current A (car phase)", color="purple",
-                lw=0.7)
-    bottom.axhline(sc.fuse_a, color="red", ls="--", lw=0.8, label="fuse F")
-    bottom.set_ylabel("A")
-    bottom.set_xlabel("hour of day")
-    bottom.legend(loc="upper left")
-    fig.suptitle("p1gen %s on %s (%s, %d-phase car)" % (name, day, sc.kind, sc.car.get("phases", 3)))
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
 
 
 def table(results, days):
@@ -145,6 +100,6 @@ def main(args):
               100 * share, best, 100 * best_share, "met" if share >= best_share else "NOT met",
               ours["starts"], b["starts"], "met" if ours["starts"] * 2 <= b["starts"] else "NOT met",
               oracle_share, "met" if oracle_share >= 95 else "NOT met", over, "met" if over == 0 else "NOT met"))
-    path = getattr(args, "plot", None) or os.path.join(paths.ROOT, "build", "bench-control-%s.png" % PLOT_DAY)
+    path = getattr(args, "plot", None) or os.path.join(paths.BUILD, "bench-control-%s.png" % PLOT_DAY)
     print("plot: %s" % plot(path))
     return 0

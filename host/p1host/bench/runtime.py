@@ -15,6 +15,7 @@ import time
 
 from p1host import runner
 from p1host.sim.site import SiteState
+from p1host.webapi import get_json
 
 STALE_S = 4  # a short stale timeout, so failsafe phases stay short
 
@@ -114,19 +115,6 @@ class Installation:
 
     def status(self, timeout=5):
         return get_json(self.fw.http_port, "/api/status", timeout)
-
-
-def get_json(port, path, timeout=5):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        body = resp.read()
-        if resp.status != 200:
-            raise RuntimeError("GET %s: HTTP %d %s" % (path, resp.status, body[:200]))
-        return json.loads(body)
-    finally:
-        conn.close()
 
 
 class WebLoad:

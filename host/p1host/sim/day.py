@@ -2,8 +2,10 @@
 firmware's own controller or a baseline; prints a summary, optionally writes a PNG."""
 import time
 
-from p1host.cli import CommandError
+from p1host.errors import CommandError
 from p1host.sim import loop, suite
+from p1host.sim.controllers import OTHERS, OURS, make
+from p1host.sim.plot import plot
 
 
 def add_arguments(parser):
@@ -16,16 +18,14 @@ def add_arguments(parser):
 
 
 def run(args):
-    from p1host.bench import control as bench
-
     try:
         sc = suite.scenario(args.day)
     except ValueError as e:
         raise CommandError(str(e))
-    if args.policy not in bench.OURS + bench.OTHERS:
-        raise CommandError("unknown policy %r (known: %s)" % (args.policy, ", ".join(bench.OURS + bench.OTHERS)))
+    if args.policy not in OURS + OTHERS:
+        raise CommandError("unknown policy %r (known: %s)" % (args.policy, ", ".join(OURS + OTHERS)))
     started = time.time()
-    r = loop.run(sc, bench.make(args.policy, sc.control_settings(), sc.resolution_ma()), exact=args.exact)
+    r = loop.run(sc, make(args.policy, sc.control_settings(), sc.resolution_ma()), exact=args.exact)
     print("%s on %s (%s, %d-phase car%s), %s mode, %.1f s" % (
         args.policy, args.day, sc.kind, sc.car.get("phases", 3), ", home battery" if sc.battery else "",
         "exact" if args.exact else "fast", time.time() - started))
@@ -35,5 +35,5 @@ def run(args):
     if r.est_n:
         print("car-current estimate error: rms %.2f A, max %.1f A" % (r.est_rms_ma / 1000, r.est_max_ma / 1000))
     if args.png:
-        print("plot: %s" % bench.plot(args.png, args.day, args.policy))
+        print("plot: %s" % plot(args.png, args.day, args.policy))
     return 0

@@ -25,7 +25,7 @@ import numpy as np
 
 from p1host import paths
 
-CACHE = os.path.join(paths.ROOT, "build", "cache")
+CACHE = os.path.join(paths.BUILD, "cache")
 PERFORMANCE_RATIO = 0.85
 SERF_WHEEL = "pvanalytics==0.2.2"
 SERF_MEMBER = "pvanalytics/data/serf_east_1min_ac_power.csv"

@@ -6,7 +6,7 @@
 import os
 import time
 
-from p1host.cli import CommandError
+from p1host.errors import CommandError
 from p1host.sim import homewizard, modbus, p1meter, scenario, sma, solaredge
 from p1host.sim.site import SiteState
 
