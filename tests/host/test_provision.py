@@ -12,7 +12,8 @@ from dsmr_parser.clients.telegram_buffer import TelegramBuffer
 from dsmr_parser.parsers import TelegramParser
 from hostcli import one_line_error, p1gen
 
-from p1host import board_image, board_link, paths, runner
+from p1gen import __version__ as VERSION
+from p1host import board_image, board_link, boot_watch, paths, runner
 from p1host.board_link import BoardInfo
 from p1host.errors import CommandError
 
@@ -51,6 +52,7 @@ def test_a_bare_board_is_provisioned_and_comes_up_with_the_config(emu_board, wri
 
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert board.resets == 1  # it left USB and came back, as a real board does
+    assert "p1gen %s for host; the board has no p1gen yet" % VERSION in proc.stdout
     assert "0 unchanged, 0 to remove" in proc.stdout
     assert "the board is up: " in proc.stdout and "dsmr5 profile" in proc.stdout
     files = board.files()
@@ -65,6 +67,7 @@ def test_a_bare_board_is_provisioned_and_comes_up_with_the_config(emu_board, wri
     # it runs the new config: its API and its P1 line both say so
     status = read_status(web_port)
     assert status["board"] == "host" and status["telegram"]["profile"] == "dsmr5"
+    assert status["version"] == VERSION
     assert status["config_ok"], status["config_errors"]
     text, parsed = telegrams_on(board.uart)[-1]
     assert parsed.P1_MESSAGE_HEADER.value == "50"  # dsmr5, not the csp1 default (40)
@@ -87,6 +90,7 @@ def test_provisioning_again_copies_only_what_changed_and_keeps_the_users_files(e
     proc = p1gen("provision", "--port", board.port, "--config", write_config(second, "second.json"), "--wait", 60)
 
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "the board has p1gen %s" % VERSION in proc.stdout
     written = [line.split()[-1] for line in proc.stdout.splitlines() if line.startswith("  wrote ")]
     image_after = board_image.build_image("host")
     edited = {p for p in image_after if image_before.get(p) != image_after[p]}  # only while someone edits
@@ -279,3 +283,24 @@ def test_auto_picks_the_micropython_board_and_refuses_to_guess_between_two(monke
     monkeypatch.setattr(list_ports, "comports", lambda: [port("/dev/ttyUSB0", 0x0403, 0x6001)])
     with pytest.raises(CommandError, match="no board found"):
         board_link.find_port("auto")
+
+
+@pytest.mark.parametrize("says, expected", [
+    ("p1gen %s running on host" % VERSION, "the board is up: p1gen %s running on host" % VERSION),
+    ("p1gen 0.0.1 running on host", "the board runs p1gen 0.0.1, not the %s just installed" % VERSION),
+])
+def test_after_the_reset_the_board_must_run_the_version_just_installed(says, expected):
+    import serial
+
+    master, slave = os.openpty()  # the board's console
+    try:
+        console = serial.serial_for_url(os.ttyname(slave), timeout=0.2)  # opening it empties it
+        os.write(master, b"MicroPython v1.26 on host\r\n" + says.encode() + b"\r\n")
+        try:
+            answer = boot_watch.wait_until_running(console, os.ttyname(slave), 5, version=VERSION)
+        except CommandError as e:
+            answer = str(e)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert answer.startswith(expected), answer

@@ -7,6 +7,7 @@ import threading
 import pytest
 from hostcli import one_line_error, p1gen
 
+from p1gen import __version__ as VERSION
 from p1host import runner
 
 PASSWORD = "tulip-bulb-42"
@@ -35,7 +36,7 @@ def test_prints_the_boards_status(firmware):
     proc = p1gen("status", firmware.url())
     assert proc.returncode == 0, proc.stderr + firmware.log()
     lines = dict(line.split(None, 1) for line in proc.stdout.splitlines() if not line.startswith("data request"))
-    assert lines["board"].startswith("host, firmware ")
+    assert lines["board"].startswith("host, firmware %s, " % VERSION)
     assert lines["policy"] == "fixed"
     assert "(dsmr5 profile)" in lines["telegrams"] and int(lines["telegrams"].split()[0]) >= 2
     assert lines["config"] == "ok"
