@@ -76,7 +76,7 @@ class Firmware:
             main = os.path.join(self.state_dir, "main.py")
         else:
             pypath = paths.micropython_path("host")
-            main = os.path.join(paths.FIRMWARE, "main.py")
+            main = paths.MAIN
         self.pty, self.slave = os.openpty()
         for fd in (self.pty, self.slave):
             tty.setraw(fd)
@@ -181,14 +181,11 @@ def install_image(root):
 
 def _source_stamp():
     """Changes whenever a firmware or board file changes (so a test run picks up edits)."""
-    stamp = []
-    for top in (paths.FIRMWARE, os.path.join(paths.BOARDS, "host")):
+    sources = [paths.MAIN]
+    for top in (paths.P1GEN, os.path.join(paths.BOARDS, "host")):
         for folder, _, files in os.walk(top):
-            for name in files:
-                if name.endswith(".py"):
-                    st = os.stat(os.path.join(folder, name))
-                    stamp.append((folder, name, st.st_mtime_ns, st.st_size))
-    return tuple(sorted(stamp))
+            sources += [os.path.join(folder, name) for name in files if name.endswith(".py")]
+    return tuple(sorted((path, os.stat(path).st_mtime_ns, os.stat(path).st_size) for path in sources))
 
 
 class TelegramReader:
