@@ -1,6 +1,7 @@
 """The `p1gen` command. Each subcommand is one module with ``add_arguments(parser)``
 and ``run(args) -> int``, imported only when that subcommand runs."""
 import argparse
+import functools
 import importlib
 import re
 import sys
@@ -26,6 +27,7 @@ COMMANDS = (
 )
 
 
+@functools.lru_cache(maxsize=None)
 def missing(extra):
     """The packages of p1gen[extra] that are not installed (none when p1gen itself is not installed)."""
     from importlib import metadata
@@ -41,7 +43,7 @@ def missing(extra):
             metadata.version(name)
         except metadata.PackageNotFoundError:
             absent.append(name)
-    return absent
+    return tuple(absent)
 
 
 def install_hint(extra):
@@ -53,8 +55,7 @@ def install_hint(extra):
 
 
 def build_parser(command=None):
-    """The parser; only ``command``'s module is imported and asked for its arguments
-    (all of them when ``command`` is "*", as the tests that check every option do)."""
+    """The parser; only ``command``'s module is imported and asked for its arguments."""
     parser = argparse.ArgumentParser(
         prog="p1gen",
         description="p1gen: make a P1 load-balancing charge point follow the sun.",
@@ -66,7 +67,7 @@ def build_parser(command=None):
         absent = missing(extra) if extra and command is None else None
         p = sub.add_parser(name, help=help_text + (" [needs pip install 'p1gen[%s]']" % extra if absent else ""),
                            description=help_text)
-        if command in (name, "*"):
+        if command == name:
             module = importlib.import_module(module_name)
             module.add_arguments(p)
             p.set_defaults(run=module.run)

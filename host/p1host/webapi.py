@@ -34,7 +34,7 @@ def call(url, body=None, timeout=5, headers=None, method=None):
         why = getattr(e.reason, "strerror", None) or str(e.reason)
         raise WebError("cannot reach %s: %s" % (url, why))
     except OSError as e:  # a timeout or a reset while reading
-        raise WebError("cannot reach %s: %s" % (url, e.strerror or e or "timed out"))
+        raise WebError("cannot reach %s: %s" % (url, e.strerror or e))
     try:
         return json.loads(text.decode("utf-8")), answer_headers
     except ValueError:
