@@ -34,4 +34,4 @@ system-deps:
 	@bash tools/system-deps.sh
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis
