@@ -10,7 +10,7 @@ import time
 import urllib.error
 import urllib.request
 
-from p1host import paths, runner
+from p1host import paths, runner, webapi
 from p1host.sim.homewizard import HomeWizardSim
 from p1host.sim.site import SiteState
 
@@ -58,7 +58,7 @@ def _periods(reader, t0, t1):
 
 
 def _heap(base, cookie):
-    return json.loads(urllib.request.urlopen(base + "/api/status", timeout=10).read())["free_heap"]
+    return webapi.get(base + "/api/status", 10)["free_heap"]
 
 
 def main(args):
@@ -74,16 +74,14 @@ def main(args):
             deadline = time.monotonic() + 30
             while True:
                 try:
-                    urllib.request.urlopen(base + "/api/session", timeout=2).read()
+                    webapi.get(base + "/api/session", 2)
                     break
-                except OSError:
+                except webapi.WebError:
                     if time.monotonic() > deadline:
                         print("the firmware's web server did not come up:\n" + fw.log())
                         return 1
                     time.sleep(0.3)
-            login = urllib.request.Request(base + "/api/login", data=json.dumps({"password": PASSWORD}).encode(),
-                                           headers={"Content-Type": "application/json"}, method="POST")
-            cookie = urllib.request.urlopen(login, timeout=10).headers["Set-Cookie"].split(";")[0]
+            cookie = webapi.call(base + "/api/login", {"password": PASSWORD}, 10)[1]["Set-Cookie"].split(";")[0]
             with fw.reader() as p1:
                 p1.wait(2, 15)
                 t0 = time.monotonic()
@@ -115,7 +113,7 @@ def main(args):
                 worker.join(15)
                 t3 = time.monotonic()
                 loaded = _periods(p1, t2, t3)
-            late_max = json.loads(urllib.request.urlopen(base + "/api/status", timeout=10).read())["telegram"]["late_max_ms"]
+            late_max = webapi.get(base + "/api/status", 10)["telegram"]["late_max_ms"]
     finally:
         sim.stop()
 
