@@ -21,6 +21,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "host"))
 
 from emuboard import EmuBoard  # noqa: E402
 
+pytestmark = pytest.mark.slow  # two fresh environments installed from PyPI (pip's cache): about a minute
+
 USER_COMMANDS = [name for name, _, _, extra in cli.COMMANDS if extra is None]
 SIM_COMMANDS = [name for name, _, _, extra in cli.COMMANDS if extra == cli.SIM]
 # pip's notices about this machine's own index settings, not about p1gen
