@@ -6,8 +6,8 @@ Ctrl-D in the REPL to soft-reset and run it again, Ctrl-] to leave.
 import subprocess
 
 from p1host import paths
-from p1host.errors import CommandError
 from p1host.board_link import find_port
+from p1host.errors import CommandError
 
 
 def add_arguments(parser):
