@@ -168,9 +168,9 @@ def install_image(root):
     """Write the host board's flash image (built once per process) under root."""
     key = _source_stamp()
     if _image.get("key") != key:
-        from p1host import provision
+        from p1host import board_image
 
-        _image["files"] = provision.build_image("host")
+        _image["files"] = board_image.build_image("host")
         _image["key"] = key
     for path, data in _image["files"].items():
         target = os.path.join(root, path.lstrip("/"))
