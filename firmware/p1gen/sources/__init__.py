@@ -21,6 +21,7 @@ _TICK_SLACK_MS = 2  # a caller that sleeps poll_ms between polls may land a tick
 
 KINDS = ("sma", "solaredge", "homewizard", "p1")
 _MODULES = {"sma": "sma", "solaredge": "solaredge", "homewizard": "homewizard", "p1": "p1meter"}
+_HELPERS = ("discover", "modbus", "net", "p1meter")
 
 KIND = Opt("kind", str, None, "where the energy data comes from: sma, solaredge (Modbus/TCP), "
            "homewizard (P1 dongle), p1 (the smart meter's own P1 port)", choices=KINDS, required=True)
@@ -37,12 +38,13 @@ def network_options(port, poll_ms, min_poll_ms):
     )
 
 
-def __getattr__(kind):
-    """The module of source ``kind``, imported on first use."""
-    name = _MODULES.get(kind)
-    if name is None:
-        raise AttributeError(kind)
-    return __import__("p1gen.sources." + name, None, None, ("Source",))
+def __getattr__(name):
+    """A kind's module (``sources.p1``) or a helper module (``sources.net``), imported on first use.
+    (MicroPython's ``from p1gen.sources import net`` comes here too while net is not loaded.)"""
+    module = _MODULES.get(name) or (name if name in _HELPERS else None)
+    if module is None:
+        raise AttributeError(name)
+    return __import__("p1gen.sources." + module, None, None, ("Source",))
 
 
 def module(kind):

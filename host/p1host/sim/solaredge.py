@@ -105,12 +105,12 @@ def registers(site, nan=False, meters=GRID):
 
 def _flows(site, option):
     """(W, mA) per phase the meter of role ``option`` sees, counted as the meter counts."""
+    if option not in ("Production", "Consumption"):  # the grid meter: export positive
+        return [-x for x in site.grid_phase_w()], [-x for x in site.grid_phase_ma()]
     if option == "Production":  # PV, production positive
         w = [site.pv_w // site.phases if i < site.phases else 0 for i in range(3)]
-    elif option == "Consumption":
+    else:
         w = list(site.house_phase_w)
-    else:  # the grid meter: export positive
-        w = [-x for x in site.grid_phase_w()]
     return w, [x * 10000 // v if v else 0 for x, v in zip(w, site.voltage_dv)]
 
 
