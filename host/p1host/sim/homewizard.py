@@ -20,7 +20,7 @@ FAULTS = {
     "slow": "answer after slow_ms",
 }
 # besides: ``drop`` is a set of keys /api/v1/data leaves out (a dongle without per-phase
-# powers, say), ``meter_phases=1`` plays a single-phase meter (only the l1 keys) and
+# powers, say), ``overrides`` {key: value} replaces what it says, ``meter_phases=1`` plays a single-phase meter (only the l1 keys) and
 # ``whole_amps`` a meter that gives its currents in whole amps
 
 DEVICE = {"product_type": "HWE-P1", "product_name": "P1 meter", "serial": "3c39e7aabbcc",
@@ -57,6 +57,7 @@ class HomeWizardSim:
         self.port = port
         self.meter_phases = meter_phases
         self.drop = set()
+        self.overrides = {}
         self.whole_amps = False
         self.fault = None
         self.slow_ms = 1500
@@ -126,6 +127,7 @@ class HomeWizardSim:
             body = data(self.site, self.meter_phases, self.whole_amps)
         if fault == "missing":
             body = {"active_power_w": body["active_power_w"]}
+        body.update(self.overrides)
         for key in self.drop:
             body.pop(key, None)
         self._send(handler, 200, json.dumps(body).encode())
