@@ -58,17 +58,17 @@ def grid_phase_ma(ctx, now_ms, max_age, phases, voltage_dv):
     total_t = None if total is None else ctx.age_ms(C.GRID_W, now_ms)
     ma, ma_current = _phases(ctx, C.GRID_PHASE_MA, now_ms, max_age, total_t)
     w, w_current = _phases(ctx, C.GRID_PHASE_W, now_ms, max_age, total_t)
-    out = [None, None, None]
-    known = [False, False, False]  # measured per phase at least as recently as the total
+    out = []
+    known = []  # measured per phase at least as recently as the total
     measured_w = 0
     for i in range(3):
-        a = ma[i]
-        if w[i] is not None:
-            from_w = w[i] * 10000 // voltage_dv[i]
+        a, p = ma[i], w[i]
+        if p is not None:
+            from_w = p * 10000 // voltage_dv[i]
             a = from_w if a is None or from_w > a else a
-        out[i] = a
-        known[i] = (ma[i] is not None and ma_current) or (w[i] is not None and w_current)
-        if known[i]:
+        out.append(a)
+        known.append((a is not None and ma[i] is not None and ma_current) or (p is not None and w_current))
+        if known[i] and a is not None:
             measured_w += a * voltage_dv[i] // 10000
     if total is not None:
         rest = total - measured_w
@@ -76,11 +76,13 @@ def grid_phase_ma(ctx, now_ms, max_age, phases, voltage_dv):
         for i in range(3):
             if known[i]:
                 continue
+            a = out[i]
             carry = 0 if phases == 1 and i > 0 else whole * 10000 // voltage_dv[i]
-            out[i] = carry if out[i] is None or carry > out[i] else out[i]
-    if None in out:
+            out[i] = carry if a is None or carry > a else a
+    a, b, c = out
+    if a is None or b is None or c is None:
         return None  # a phase with no measurement at all: the failsafe
-    return (out[0], out[1], out[2])
+    return (a, b, c)
 
 
 class Situation:

@@ -122,17 +122,27 @@ class Source(_Source):
             watts[1] = watts[2] = amps[1] = amps[2] = 0
             if watts[0] is None:
                 watts[0] = total
-        if total is None and None not in watts:
-            total = watts[0] + watts[1] + watts[2]
+        if total is None:
+            total = _sum(watts)
         if total is None:
             raise HttpError("no active_power_w in /api/v1/data")
         context.info["phases"] = 1 if single else 3
         for i in range(3):  # HomeWizard currents have no sign: the power's, else import (the safe side)
-            if amps[i] is not None and watts[i] is not None and watts[i] < 0:
-                amps[i] = -abs(amps[i])
+            a, p = amps[i], watts[i]
+            if a is not None:
+                amps[i] = -abs(a) if p is not None and p < 0 else abs(a)
         context.set(q.GRID_W, total, origin, now)
         context.set(q.GRID_PHASE_W, watts, origin, now)
         context.set(q.GRID_PHASE_MA, amps, origin, now)
         context.set(q.VOLTAGE_DV, volts, origin, now)
         context.set(q.GRID_IMPORT_WH, _scaled(data, "total_power_import_kwh", 1000), origin, now)
         context.set(q.GRID_EXPORT_WH, _scaled(data, "total_power_export_kwh", 1000), origin, now)
+
+
+def _sum(values):
+    total = 0
+    for v in values:
+        if v is None:
+            return None
+        total += v
+    return total
