@@ -45,6 +45,16 @@ def _bounds(phase_ma, total_w, volts):
     return out
 
 
+def _serve(simulator):
+    """One simulator and one chain reading it, for every example of a test."""
+    sim = simulator.simulator(SiteState(), port=free_port()).start()
+    chain = Chain({"kind": simulator.__name__.rsplit(".", 1)[1], "host": "127.0.0.1", "port": sim.port},
+                  {"fuse_a": FUSE_A})
+    yield sim, chain
+    chain.close()
+    sim.stop()
+
+
 def _check(r, bounds, name):
     assert r["error"] is None, r
     for a in r["amps"]:
@@ -60,11 +70,7 @@ def _check(r, bounds, name):
 
 @pytest.fixture(scope="module")
 def sma_chain():
-    sim = sma.simulator(SiteState(), port=free_port()).start()
-    chain = Chain({"kind": "sma", "host": "127.0.0.1", "port": sim.port}, {"fuse_a": FUSE_A})
-    yield sim, chain
-    chain.close()
-    sim.stop()
+    yield from _serve(sma)
 
 
 def _u32_regs(address, value):
@@ -106,11 +112,7 @@ def test_sma_any_registers(sma_chain, draw, feed, phase_draw, phase_feed, volts,
 
 @pytest.fixture(scope="module")
 def solaredge_chain():
-    sim = solaredge.simulator(SiteState(), port=free_port()).start()
-    chain = Chain({"kind": "solaredge", "host": "127.0.0.1", "port": sim.port}, {"fuse_a": FUSE_A})
-    yield sim, chain
-    chain.close()
-    sim.stop()
+    yield from _serve(solaredge)
 
 
 i16 = st.one_of(st.just(NI16), st.just(0), st.integers(-32767, 32767), st.just(0x7FFF))
@@ -152,11 +154,7 @@ def test_solaredge_any_registers(solaredge_chain, total, watts, amps, volts, w_s
 
 @pytest.fixture(scope="module")
 def homewizard_chain():
-    sim = homewizard.simulator(SiteState(), port=free_port()).start()
-    chain = Chain({"kind": "homewizard", "host": "127.0.0.1", "port": sim.port}, {"fuse_a": FUSE_A})
-    yield sim, chain
-    chain.close()
-    sim.stop()
+    yield from _serve(homewizard)
 
 
 MISSING = object()
