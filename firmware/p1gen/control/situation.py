@@ -67,7 +67,7 @@ def grid_phase_ma(ctx, now_ms, max_age, phases, voltage_dv):
             from_w = p * 10000 // voltage_dv[i]
             a = from_w if a is None or from_w > a else a
         out.append(a)
-        known.append((a is not None and ma[i] is not None and ma_current) or (p is not None and w_current))
+        known.append((ma[i] is not None and ma_current) or (p is not None and w_current))
         if known[i] and a is not None:
             measured_w += a * voltage_dv[i] // 10000
     if total is not None:
