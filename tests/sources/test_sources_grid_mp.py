@@ -56,3 +56,25 @@ def test_homewizard_without_per_phase_powers_and_single_phase():
     site = site_with(amps_w(10, 0, 0), phases=1)
     r = poll(homewizard.simulator(site, port=free_port(), meter_phases=1), {"kind": "homewizard"})
     assert r["values"]["grid_phase_ma"] == [10000, 0, 0] and r["info"]["phases"] == 1, r
+
+
+def test_p1_meter_with_a_phase_at_0_volt():
+    """A real meter shows a phase without voltage (a blown fuse) as 000.0 V: read, not refused."""
+    import os
+
+    from p1host.sim import p1meter
+
+    site = site_with(amps_w(10, 5, 0))
+    site.voltage_dv[2] = 0
+    with p1meter.simulator(site, interval_s=0.25) as sim:
+        fd = sim.reader_fd()
+        try:
+            settings = {"kind": "p1", "device": "fd:%d" % fd, "poll_ms": 100, "timeout_ms": 1500}
+            with MicroPythonSource(settings, pass_fds=[fd]) as mp:
+                mp.wait(300)
+                r = mp.poll()
+        finally:
+            os.close(fd)
+    assert r["error"] is None, r
+    assert r["values"]["voltage_dv"] == [2300, 2300, None]
+    assert r["values"]["grid_phase_ma"] == [10000, 5000, 0]
