@@ -5,6 +5,7 @@ import pytest
 
 from p1host.sim import homewizard, sma, solaredge
 from p1host.sim.site import SiteState
+from p1host.status import format_status
 from srchelp import Chain, free_port
 
 V = 2300
@@ -98,6 +99,8 @@ def test_solaredge_takes_the_grid_meter_after_a_production_meter():
     assert r["amps"] == [10, 5, 2]
     assert r["info"]["meter"].startswith("meter 2 (model 203, Export+Import")
     assert r["info"]["meters"] == "1 Production, 2 Export+Import"
+    shown = format_status({"source": {"kind": "solaredge", "health": "ok"}, "context_info": r["info"]})
+    assert "solaredge, meter 2 (model 203, Export+Import, 3-phase): ok" in shown  # p1gen status says which
 
 
 def test_solaredge_meter_setting_picks_one_and_refuses_a_missing_one():
