@@ -11,6 +11,24 @@ def free_port(host="127.0.0.1"):
         return s.getsockname()[1]
 
 
+V = 2300  # 230 V on every phase of site_with
+
+
+def site_with(grid_phase_w, pv_w=0, phases=3):
+    """A site whose grid carries ``grid_phase_w`` (import > 0) at 230 V, PV spread evenly."""
+    site = SiteState(phases)
+    site.pv_w = pv_w
+    share = pv_w // phases
+    site.house_phase_w = [w + (share if i < phases else 0) for i, w in enumerate(grid_phase_w)]
+    site.voltage_dv = [V, V, V]
+    site.import_wh, site.export_wh = 1234567, 7654
+    return site
+
+
+def amps_w(*amps):
+    return [a * V // 10 for a in amps]  # W per phase for these whole amps at 230 V
+
+
 def sunny_site(battery=True):
     """A site exporting on two phases and importing on one, with a battery charging."""
     site = SiteState()

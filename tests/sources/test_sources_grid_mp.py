@@ -2,8 +2,7 @@
 simulators: what each source puts in its context for a faulty or unusual meter."""
 from p1host.sim import homewizard, sma, solaredge
 from p1host.sim.mprun import MicroPythonSource
-from srchelp import free_port
-from test_sources_grid_safety import amps_w, site_with
+from srchelp import amps_w, free_port, site_with
 
 
 def poll(sim, settings):

@@ -4,27 +4,8 @@ dsmr_parser) against the real pymodbus / HTTP simulators."""
 import pytest
 
 from p1host.sim import homewizard, sma, solaredge
-from p1host.sim.site import SiteState
 from p1host.status import format_status
-from srchelp import Chain, free_port
-
-V = 2300
-
-
-def site_with(grid_phase_w, pv_w=0, phases=3):
-    """A site whose grid carries ``grid_phase_w`` (import > 0) at 230 V, PV spread evenly."""
-    site = SiteState(phases)
-    site.pv_w = pv_w
-    share = pv_w // phases
-    site.house_phase_w = [w + (share if i < phases else 0) for i, w in enumerate(grid_phase_w)]
-    site.voltage_dv = [V, V, V]
-    site.import_wh, site.export_wh = 1234567, 7654
-    return site
-
-
-def amps_w(*amps):
-    return [a * V // 10 for a in amps]  # W per phase for these whole amps at 230 V
-
+from srchelp import Chain, amps_w, free_port, site_with
 
 def run(sim, settings, control=None, steps=1, between=None):
     with sim:
