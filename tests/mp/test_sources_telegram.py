@@ -40,3 +40,16 @@ def test_a_telegram_whatever_the_voltages_say():
         assert reading.current_ma[0] >= 12000 and reading.current_ma[2] >= 7000, reading
         for dv in reading.voltage_dv:
             assert 1000 <= dv <= 3000
+
+
+class _BadVolts(q.Context):
+    def mains_dv(self, now_ms, max_age_ms):
+        return (2300, -1, 2300)  # what a bug upstream could hand over
+
+
+def test_a_reading_refused_still_gives_the_failsafe_telegram():
+    dev = _Device()
+    dev.context = _BadVolts()
+    data, currents, error = Output(dev).compose(ticks.ms(), None)
+    assert error.startswith("telegram: voltage L2"), error
+    assert telegram.parse(data).current_ma == currents and min(currents) >= 250000

@@ -78,7 +78,7 @@ class Output:
             reading = Reading(currents, voltage_dv=volts, import_wh=self.energy.import_wh,
                               export_wh=self.energy.export_wh, utc_s=utc_s, avg_demand_w=demand.avg_w,
                               peak_demand_w=demand.peak_w, peak_utc_s=demand.peak_utc_s)
-        except ValueError as e:  # a bug upstream: still a telegram, the failsafe one
+        except (ValueError, TypeError) as e:  # a bug upstream: still a telegram, the failsafe one
             currents, error = FAILSAFE_MA, "telegram: %s" % e
             reading = Reading(currents, import_wh=self.energy.import_wh, export_wh=self.energy.export_wh)
         self._power = (reading.import_w(), reading.export_w())
