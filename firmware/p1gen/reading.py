@@ -85,8 +85,8 @@ class Reading:
             volts = []
             for i in range(3):
                 dv = _int(voltage_dv[i], "voltage " + PHASES[i])
-                if dv <= 0:
-                    raise ValueError("voltage %s: %d dV is not a mains voltage" % (PHASES[i], dv))
+                if dv < 0:  # 0: a meter's phase without voltage (a blown fuse), as real meters show it
+                    raise ValueError("voltage %s: %d dV is not a voltage" % (PHASES[i], dv))
                 volts.append(dv if dv <= MAX_DV else MAX_DV)
             self.voltage_dv = (volts[0], volts[1], volts[2])
 

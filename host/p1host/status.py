@@ -89,6 +89,7 @@ def format_status(s):
     src = s.get("source") or {}
     policy = s.get("policy") or {}
     control = s.get("control") or {}
+    info = s.get("context_info") or {}  # which SolarEdge meter, for one
     rows = [
         ("board", "%s, firmware %s, up %s s, free heap %s" % (
             s.get("board", "-"), s.get("version", "-"), s.get("uptime_s", "-"), s.get("free_heap", "-"))),
@@ -96,8 +97,9 @@ def format_status(s):
                              " (by schedule)" if policy.get("schedule_active") else "")),
         ("reported", _phases(s.get("reported_ma"))),
         ("failsafe", _failsafe(control)),
-        ("source", "%s: %s, last reading %s%s" % (
-            src.get("kind", "-"), src.get("health", "-"), _age(src.get("last_ok_age_ms")),
+        ("source", "%s%s: %s, last reading %s%s" % (
+            src.get("kind", "-"), ", " + info["meter"] if info.get("meter") else "", src.get("health", "-"),
+            _age(src.get("last_ok_age_ms")),
             "; last error: %s" % src["last_error"] if src.get("last_error") else "")),
         ("telegrams", "%s sent (%s profile), last %s, %s errors" % (
             tg.get("count", "-"), tg.get("profile", "-"), _age(tg.get("age_ms")), tg.get("errors", "-"))),

@@ -106,8 +106,8 @@ def _check_run(name, cs, ps, run, t0):
                 assert out[i] >= min(real[i], MAX_MA), (out, real)
         if name == "off":
             assert min(out) >= fuse, out
-        if name == "full" and real is not None:
-            assert list(out) == [max(0, min(MAX_MA, r)) for r in real]
+        if name == "full" and real is not None and C.GRID_PHASE_W not in entries and C.GRID_W not in entries:
+            assert list(out) == [max(0, min(MAX_MA, r)) for r in real]  # else a larger import may win
         status = c.status()
         assert status["policy"] == name
         assert c.error is None, c.error

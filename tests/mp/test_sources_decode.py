@@ -57,7 +57,7 @@ def test_sunspec_scan_follows_the_model_chain():
     regs = {40000: 0x5375, 40001: 0x6E53, 40002: 1, 40003: 65, 40069: 103, 40070: 50,
             40121: 1, 40122: 65, 40188: 203, 40189: 105, 40295: 0xFFFF, 40296: 0}
     models = run(solaredge.scan(_reader(regs)))
-    assert models == {1: 40002, 103: 40069, 203: 40188}
+    assert models == [(1, 40002), (103, 40069), (1, 40121), (203, 40188)]
 
 
 def test_sunspec_scan_refuses_a_map_without_suns():

@@ -85,8 +85,8 @@ def test_homewizard_missing_fields_stay_unknown():
     _hw().fill(ctx, {"active_power_w": 812, "active_power_l1_w": 500, "active_power_l2_w": 312,
                      "active_current_l3_a": 1.0, "wifi_ssid": "x"}, ticks.ms())
     assert ctx.get(q.GRID_W) == 812
-    assert ctx.get(q.GRID_PHASE_W) is None  # l3 power missing: not guessed as 0
-    assert ctx.get(q.GRID_PHASE_MA) is None
+    assert ctx.get(q.GRID_PHASE_W) == (500, 312, None)  # l3 power missing: unknown, not guessed as 0
+    assert ctx.get(q.GRID_PHASE_MA) == (None, None, 1000)  # the currents there are stay
     assert ctx.get(q.GRID_IMPORT_WH) is None
 
 

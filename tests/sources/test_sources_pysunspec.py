@@ -53,3 +53,24 @@ def test_pysunspec2_and_the_firmware_read_the_same_values(phases):
     assert values["voltage_dv"] == theirs["voltage_dv"] == list(site.voltage_dv)
     assert values["grid_import_wh"] == theirs["grid_import_wh"] == site.import_wh
     assert values["grid_export_wh"] == theirs["grid_export_wh"] == site.export_wh
+
+
+def test_pysunspec2_reads_the_meter_roles_the_firmware_picks_by():
+    """The production-first layout (issue 13 item 3) as an independent SunSpec client sees it."""
+    site = sunny_site()
+    port = free_port()
+    with solaredge.simulator(site, port=port, meters=solaredge.PRODUCTION_FIRST):
+        device = sunspec_client.SunSpecModbusClientDeviceTCP(slave_id=1, ipaddr="127.0.0.1", ipport=port, timeout=2)
+        try:
+            device.scan()
+            options = [c.Opt.cvalue for c in device.common]
+            meters = device.models[203]
+            production_w, grid_w = meters[0].W.cvalue, -meters[1].W.cvalue
+        finally:
+            device.close()
+        with MicroPythonSource({"kind": "solaredge", "host": "127.0.0.1", "port": port}) as mp:
+            ours = mp.poll()
+    assert options[1:] == ["Production", "Export+Import"]
+    assert production_w == site.pv_w
+    assert ours["values"]["grid_w"] == grid_w == site.grid_w()
+    assert ours["info"]["meter"].startswith("meter 2 ")

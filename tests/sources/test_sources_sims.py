@@ -81,7 +81,7 @@ def test_solaredge_values_match_the_site():
         assert abs(got - want) < 10  # the meter's resolution is 0.01 A
     assert values[q.BATTERY_SOC] == 64 and values[q.BATTERY_W] == 700
     assert values[q.GRID_IMPORT_WH] == 1234567 and values[q.GRID_EXPORT_WH] == 765432
-    assert info["manufacturer"] == "SolarEdge" and info["serial"] == "7E1234AB" and info["meter"] == "model 203"
+    assert info["manufacturer"] == "SolarEdge" and info["serial"] == "7E1234AB" and info["meter"] == "meter 1 (model 203, Export+Import, 3-phase)"
 
 
 def test_solaredge_without_meter_or_battery():
@@ -89,7 +89,7 @@ def test_solaredge_without_meter_or_battery():
     port = free_port()
     with solaredge.simulator(site, port=port, meter=False):
         [(error, values, info, _)] = polls({"kind": "solaredge", "host": "127.0.0.1", "port": port})
-    assert "no SolarEdge meter" in error and info["meter"] == "none"
+    assert "no SolarEdge meter" in error and info["meter"].startswith("none: ")
     assert values[q.PV_W] == 4500 and q.BATTERY_W not in values
 
 

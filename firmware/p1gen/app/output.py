@@ -11,7 +11,6 @@ from p1gen import telegram, ticks
 from p1gen.telegram import clock
 from p1gen.app.demand import Demand
 from p1gen.app.files import write_atomic
-from p1gen.context import VOLTAGE_DV
 from p1gen.reading import EnergyCounter, Reading, MAX_MA
 
 # what to report when the controller itself fails: far over any fuse, so every
@@ -72,12 +71,16 @@ class Output:
         """(telegram bytes, reported currents, error or None) for the telegram due at now_ms."""
         currents, error = self.currents(now_ms)
         device = self.device
-        volts = device.context.fresh(VOLTAGE_DV, now_ms, device.stale_ms())
+        volts = device.context.mains_dv(now_ms, device.stale_ms())  # every phase a mains voltage
         settings = device.config["telegram"]
         demand = self.demand
-        reading = Reading(currents, voltage_dv=volts, import_wh=self.energy.import_wh,
-                          export_wh=self.energy.export_wh, utc_s=utc_s, avg_demand_w=demand.avg_w,
-                          peak_demand_w=demand.peak_w, peak_utc_s=demand.peak_utc_s)
+        try:
+            reading = Reading(currents, voltage_dv=volts, import_wh=self.energy.import_wh,
+                              export_wh=self.energy.export_wh, utc_s=utc_s, avg_demand_w=demand.avg_w,
+                              peak_demand_w=demand.peak_w, peak_utc_s=demand.peak_utc_s)
+        except (ValueError, TypeError) as e:  # a bug upstream: still a telegram, the failsafe one
+            currents, error = FAILSAFE_MA, "telegram: %s" % e
+            reading = Reading(currents, import_wh=self.energy.import_wh, export_wh=self.energy.export_wh)
         self._power = (reading.import_w(), reading.export_w())
         if self._last_ms is not None:
             dt_ms = ticks.diff(now_ms, self._last_ms)

@@ -6,7 +6,6 @@ float NaN or a wrong type in it; everything here turns that into ``None``
 """
 from p1gen import context as C
 
-_V_DEFAULT = 2300  # 230.0 V when the source gives no voltage
 _INT_LIMIT = 1 << 40
 
 
@@ -33,30 +32,57 @@ def triple(value):
 
 
 def _voltages(ctx, now_ms, max_age):
-    v = triple(ctx.fresh(C.VOLTAGE_DV, now_ms, max_age))
-    if v is None:
-        return (_V_DEFAULT, _V_DEFAULT, _V_DEFAULT)
-    return tuple(x if 1000 <= x <= 3000 else _V_DEFAULT for x in v)
+    return ctx.mains_dv(now_ms, max_age)
+
+
+def _phases(ctx, name, now_ms, max_age, total_t):
+    """The fresh per-phase values of ``name`` (entries None where unknown), and whether
+    they are at least as new as the total measured at ``total_t`` (None: no total)."""
+    v = ctx.fresh(name, now_ms, max_age)
+    if type(v) not in (tuple, list) or len(v) != 3:
+        return (None, None, None), False
+    current = total_t is None or ctx.age_ms(name, now_ms) <= total_t
+    return (number(v[0]), number(v[1]), number(v[2])), current
 
 
 def grid_phase_ma(ctx, now_ms, max_age, phases, voltage_dv):
-    """The real grid current per phase (mA, import > 0) if freshly measured, else None.
+    """The real grid import per phase (mA, import > 0) as far as it is freshly measured, else None.
 
-    From the per-phase currents, else the per-phase powers, else the total power
-    spread evenly over the installation's phases (an approximation: a source that
-    only knows the total cannot tell an unbalanced load).
+    Per phase, the larger import of its current and its power (at its voltage) wins. A phase
+    without a fresh per-phase value, or whose per-phase values are older than the total, is
+    taken to carry the whole grid power (more, if the measured phases leave more for it):
+    never an even share of the total, which would hide an unbalanced load. In a 1-phase
+    installation the unmeasured L2 and L3 carry nothing.
     """
-    ma = triple(ctx.fresh(C.GRID_PHASE_MA, now_ms, max_age))
-    if ma is not None:
-        return ma
-    w = triple(ctx.fresh(C.GRID_PHASE_W, now_ms, max_age))
-    if w is None:
-        total = number(ctx.fresh(C.GRID_W, now_ms, max_age))
-        if total is None:
-            return None
-        share = total // phases
-        w = (share, share, share) if phases == 3 else (total, 0, 0)
-    return tuple(w[i] * 10000 // voltage_dv[i] for i in range(3))
+    total = number(ctx.fresh(C.GRID_W, now_ms, max_age))
+    total_t = None if total is None else ctx.age_ms(C.GRID_W, now_ms)
+    ma, ma_current = _phases(ctx, C.GRID_PHASE_MA, now_ms, max_age, total_t)
+    w, w_current = _phases(ctx, C.GRID_PHASE_W, now_ms, max_age, total_t)
+    out = []
+    known = []  # measured per phase at least as recently as the total
+    measured_w = 0
+    for i in range(3):
+        a, p = ma[i], w[i]
+        if p is not None:
+            from_w = p * 10000 // voltage_dv[i]
+            a = from_w if a is None or from_w > a else a
+        out.append(a)
+        known.append((ma[i] is not None and ma_current) or (p is not None and w_current))
+        if known[i] and a is not None:
+            measured_w += a * voltage_dv[i] // 10000
+    if total is not None:
+        rest = total - measured_w
+        whole = total if total > rest else rest
+        for i in range(3):
+            if known[i]:
+                continue
+            a = out[i]
+            carry = 0 if phases == 1 and i > 0 else whole * 10000 // voltage_dv[i]
+            out[i] = carry if a is None or carry > a else a
+    a, b, c = out
+    if a is None or b is None or c is None:
+        return None  # a phase with no measurement at all: the failsafe
+    return (a, b, c)
 
 
 class Situation:

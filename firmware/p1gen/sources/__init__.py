@@ -6,8 +6,9 @@
 
 A kind's module (``p1gen/sources/<kind>.py``) holds ``OPTIONS`` and a ``Source``
 subclass that implements ``_read(context, now_ms)``; docs/sources.md says how to
-add one. Modules are imported on first use so the board only pays for the one
-it runs.
+add one. ``sources.sma``, ``sources.p1``, ... (or ``module(kind)``) give a kind's
+module: a lazy registry (a module ``__getattr__``, as micropython-async's
+primitives do), so the board only imports the one it runs.
 """
 import asyncio
 
@@ -19,6 +20,8 @@ _RESCAN_MS = 300000
 _TICK_SLACK_MS = 2  # a caller that sleeps poll_ms between polls may land a tick early
 
 KINDS = ("sma", "solaredge", "homewizard", "p1")
+_MODULES = {"sma": "sma", "solaredge": "solaredge", "homewizard": "homewizard", "p1": "p1meter"}
+_HELPERS = ("discover", "modbus", "net", "p1meter")
 
 KIND = Opt("kind", str, None, "where the energy data comes from: sma, solaredge (Modbus/TCP), "
            "homewizard (P1 dongle), p1 (the smart meter's own P1 port)", choices=KINDS, required=True)
@@ -35,10 +38,19 @@ def network_options(port, poll_ms, min_poll_ms):
     )
 
 
+def __getattr__(name):
+    """A kind's module (``sources.p1``) or a helper module (``sources.net``), imported on first use.
+    (MicroPython's ``from p1gen.sources import net`` comes here too while net is not loaded.)"""
+    module = _MODULES.get(name) or (name if name in _HELPERS else None)
+    if module is None:
+        raise AttributeError(name)
+    return __import__("p1gen.sources." + module, None, None, ("Source",))
+
+
 def module(kind):
-    if kind not in KINDS:
+    if kind not in _MODULES:
         raise ValueError("source kind %r is not one of %s" % (kind, ", ".join(KINDS)))
-    return __import__("p1gen.sources." + ("p1meter" if kind == "p1" else kind), None, None, ("Source",))
+    return __getattr__(kind)
 
 
 def validate(values, where="source"):

@@ -82,7 +82,7 @@ async def _read_chunked(reader):
 
 def _num(data, key):
     v = data.get(key)
-    if type(v) is bool or type(v) not in (int, float) or v != v:
+    if type(v) is bool or type(v) not in (int, float) or not -1e12 < v < 1e12:  # NaN and infinity too
         return None
     return v
 
@@ -115,26 +115,34 @@ class Source(_Source):
         watts = [_scaled(data, "active_power_%s_w" % p, 1) for p in _PHASES]
         amps = [_scaled(data, "active_current_%s_a" % p, 1000) for p in _PHASES]
         volts = [_scaled(data, "active_voltage_%s_v" % p, 10) for p in _PHASES]
-        if watts[1] is None and watts[2] is None and amps[1] is None and amps[2] is None:
-            watts[1] = watts[2] = amps[1] = amps[2] = 0  # a single-phase meter
-            volts[1] = volts[2] = volts[0]
-        phase_w, phase_a, phase_dv = _known(watts), _known(amps), _known(volts)
         total = _scaled(data, "active_power_w", 1)
-        if total is None and phase_w is not None:
-            total = phase_w[0] + phase_w[1] + phase_w[2]
+        single = watts[1] is None and watts[2] is None and amps[1] is None and amps[2] is None and \
+            volts[1] is None and volts[2] is None and (watts[0] is not None or amps[0] is not None)
+        if single:  # a single-phase meter: L2 and L3 carry nothing, L1 everything
+            watts[1] = watts[2] = amps[1] = amps[2] = 0
+            if watts[0] is None:
+                watts[0] = total
+        if total is None:
+            total = _sum(watts)
         if total is None:
             raise HttpError("no active_power_w in /api/v1/data")
+        context.info["phases"] = 1 if single else 3
+        for i in range(3):  # HomeWizard currents have no sign: the power's, else import (the safe side)
+            a, p = amps[i], watts[i]
+            if a is not None:
+                amps[i] = -abs(a) if p is not None and p < 0 else abs(a)
         context.set(q.GRID_W, total, origin, now)
-        context.set(q.GRID_PHASE_W, phase_w, origin, now)
-        if phase_a is not None and phase_w is not None:  # HomeWizard currents have no sign: take the power's
-            signed = [-abs(phase_a[i]) if phase_w[i] < 0 else abs(phase_a[i]) for i in range(3)]
-            context.set(q.GRID_PHASE_MA, (signed[0], signed[1], signed[2]), origin, now)
-        context.set(q.VOLTAGE_DV, phase_dv, origin, now)
+        context.set(q.GRID_PHASE_W, watts, origin, now)
+        context.set(q.GRID_PHASE_MA, amps, origin, now)
+        context.set(q.VOLTAGE_DV, volts, origin, now)
         context.set(q.GRID_IMPORT_WH, _scaled(data, "total_power_import_kwh", 1000), origin, now)
         context.set(q.GRID_EXPORT_WH, _scaled(data, "total_power_export_kwh", 1000), origin, now)
 
 
-def _known(values):
-    """The three per-phase values as a tuple, or None when any is missing."""
-    known = [v for v in values if v is not None]
-    return (known[0], known[1], known[2]) if len(known) == 3 else None
+def _sum(values):
+    total = 0
+    for v in values:
+        if v is None:
+            return None
+        total += v
+    return total

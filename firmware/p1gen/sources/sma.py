@@ -79,16 +79,14 @@ class Source(_Source):
         if draw is None or feed is None:
             raise ValueError("no grid values (NaN): is an SMA Energy Meter or Home Manager fitted?")
         context.set(q.GRID_W, draw - feed, origin, now)
-        volts, feeds, draws = [], [], []
-        for i in range(3):
-            volts.append(u32(phases, 2 * i))
-            feeds.append(u32(phases, 6 + 2 * i))
-            draws.append(u32(phases, 12 + 2 * i))
-        if None not in feeds and None not in draws:
-            context.set(q.GRID_PHASE_W, (draws[0] - feeds[0], draws[1] - feeds[1], draws[2] - feeds[2]),
-                        origin, now)
-        if None not in volts:
-            context.set(q.VOLTAGE_DV, (volts[0] // 10, volts[1] // 10, volts[2] // 10), origin, now)
+        watts, volts = [], []
+        for i in range(3):  # each phase on its own: a NaN on one leaves the others known
+            feed, draw = u32(phases, 6 + 2 * i), u32(phases, 12 + 2 * i)
+            watts.append(None if feed is None or draw is None else draw - feed)
+            v = u32(phases, 2 * i)
+            volts.append(None if v is None else v // 10)
+        context.set(q.GRID_PHASE_W, watts, origin, now)
+        context.set(q.VOLTAGE_DV, volts, origin, now)
 
     async def close(self):
         await _Source.close(self)

@@ -19,6 +19,9 @@ FAULTS = {
     "hang": "accept and never answer",
     "slow": "answer after slow_ms",
 }
+# besides: ``drop`` is a set of keys /api/v1/data leaves out (a dongle without per-phase
+# powers, say), ``overrides`` {key: value} replaces what it says, ``meter_phases=1`` plays a single-phase meter (only the l1 keys) and
+# ``whole_amps`` a meter that gives its currents in whole amps
 
 DEVICE = {"product_type": "HWE-P1", "product_name": "P1 meter", "serial": "3c39e7aabbcc",
           "firmware_version": "5.18", "api_version": "v1"}
@@ -26,7 +29,7 @@ MIN_INTERVAL_S = 0.5
 _JITTER_S = 0.02  # a client pacing itself by a millisecond clock may land a little early
 
 
-def data(site):
+def data(site, meter_phases=3, whole_amps=False):
     """The /api/v1/data body for ``site`` now."""
     phase_w = site.grid_phase_w()
     phase_ma = site.grid_phase_ma()
@@ -40,18 +43,22 @@ def data(site):
         "total_power_export_kwh": site.export_wh / 1000,
         "active_power_w": sum(phase_w),
     }
-    for i, name in enumerate(("l1", "l2", "l3")):
+    for i, name in enumerate(("l1", "l2", "l3")[:meter_phases]):
         out["active_power_%s_w" % name] = phase_w[i]
-        out["active_current_%s_a" % name] = abs(phase_ma[i]) / 1000
+        out["active_current_%s_a" % name] = abs(phase_ma[i]) // 1000 if whole_amps else abs(phase_ma[i]) / 1000
         out["active_voltage_%s_v" % name] = site.voltage_dv[i] / 10
     return out
 
 
 class HomeWizardSim:
-    def __init__(self, site, host="127.0.0.1", port=80):
+    def __init__(self, site, host="127.0.0.1", port=80, meter_phases=3):
         self.site = site
         self.host = host
         self.port = port
+        self.meter_phases = meter_phases
+        self.drop = set()
+        self.overrides = {}
+        self.whole_amps = False
         self.fault = None
         self.slow_ms = 1500
         self.requests = 0
@@ -117,9 +124,12 @@ class HomeWizardSim:
         if fault == "garbage":
             return self._send(handler, 200, b"<html>not json")
         with self.site.lock:
-            body = data(self.site)
+            body = data(self.site, self.meter_phases, self.whole_amps)
         if fault == "missing":
             body = {"active_power_w": body["active_power_w"]}
+        body.update(self.overrides)
+        for key in self.drop:
+            body.pop(key, None)
         self._send(handler, 200, json.dumps(body).encode())
 
     @staticmethod
@@ -131,5 +141,5 @@ class HomeWizardSim:
         handler.wfile.write(body)
 
 
-def simulator(site, host="127.0.0.1", port=80):
-    return HomeWizardSim(site, host, port)
+def simulator(site, host="127.0.0.1", port=80, meter_phases=3):
+    return HomeWizardSim(site, host, port, meter_phases)

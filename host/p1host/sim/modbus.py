@@ -26,6 +26,8 @@ FAULTS = {
     "exception": "answer every read with exception 4 (server device failure)",
     "nan": "answer NaN / not-implemented markers for every measured value",
 }
+# besides: ``overrides`` {register: u16} replaces what the map says for those registers
+# (a faulty meter: one phase at 0 V, a NaN on one phase, u32 max ...)
 
 
 class _Handler(ServerRequestHandler):
@@ -68,6 +70,7 @@ class ModbusSim:
         self.max_connections = max_connections
         self.idle_s = idle_s
         self.fault = None
+        self.overrides = {}
         self.slow_ms = 1500
         self.truncate_to = 9
         self.reads = 0
@@ -167,6 +170,7 @@ class ModbusSim:
             return ExcCodes.DEVICE_FAILURE
         with self.site.lock:
             values = self.registers(self.site, fault == "nan")
+        values.update(self.overrides)
         for a in range(address, address + count):
             if a in values:
                 current_registers[a - start_address] = values[a] & 0xFFFF

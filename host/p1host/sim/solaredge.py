@@ -5,6 +5,11 @@ The map is the one SolarEdge documents: "SunS" at 40000, common model 1 at
 model 203 at 40188, the end marker at 40295; a StorEdge battery at 0xE100 with
 float32 values low word first. Like the real inverter it serves one connection
 at a time and drops a connection idle for 2 minutes.
+
+``meters`` lays out up to three meters, each (C_Option, model) after a common
+block of its own, as SolarEdge does: the grid meter ("Export+Import") from the
+site's grid, a "Production" meter from its PV, a "Consumption" meter from its
+house; model 201 is a single-phase meter (phases B and C not implemented).
 """
 import struct
 
@@ -17,13 +22,23 @@ BATTERY_POWER = 0xE174
 BATTERY_SOE = 0xE184
 
 _INVERTER = 40069
-_METER_COMMON = 40121
-_METER = 40188
-_END = 40295
+_METER_COMMON = 40121  # the first meter's common block; its model follows at 40188
 _NI16 = 0x8000  # int16 "not implemented"
+_NU16 = 0xFFFF
 
-BLOCKS = [(40000, 2), (40002, 67), (_INVERTER, 52), (_METER_COMMON, 67), (_METER, 107), (_END, 2)]
+GRID = (("Export+Import", 203),)
+PRODUCTION_FIRST = (("Production", 203), ("Export+Import", 203))
 BATTERY_BLOCKS = [(0xE100, 0xA0)]
+
+
+def blocks(meters=GRID):
+    """The (address, count) ranges the map has."""
+    out = [(40000, 2), (40002, 67), (_INVERTER, 52)]
+    address = _METER_COMMON
+    for _ in meters:
+        out += [(address, 67), (address + 67, 107)]
+        address += 67 + 107
+    return out + [(address, 2)]
 
 
 def _text(s, n):
@@ -40,12 +55,12 @@ def _float_swapped(f):
     return [lo, hi]
 
 
-def _common(manufacturer, model, version, serial):
-    return [1, 65] + _text(manufacturer, 16) + _text(model, 16) + _text("", 8) + _text(version, 8) + \
+def _common(manufacturer, model, version, serial, option=""):
+    return [1, 65] + _text(manufacturer, 16) + _text(model, 16) + _text(option, 8) + _text(version, 8) + \
         _text(serial, 16) + [UNIT]
 
 
-def registers(site, nan=False, meter=True):
+def registers(site, nan=False, meters=GRID):
     """{register: u16} of everything the inverter would answer for ``site`` now."""
     regs = {}
     put(regs, 40000, [0x5375, 0x6E53])
@@ -71,10 +86,12 @@ def registers(site, nan=False, meter=True):
     inv[24] = 0
     inv[36] = 4 if pv > 0 else 2  # St: MPPT or sleeping
     put(regs, _INVERTER, [103, 50] + inv)
-    put(regs, _METER_COMMON, _common("WattNode", "WNC-3Y-400-MB", "31", "5A1234"))
-    if meter:
-        put(regs, _METER, [203, 105] + _meter(site, nan))
-    put(regs, _END if meter else _METER, [0xFFFF, 0])
+    address = _METER_COMMON
+    for n, (option, model) in enumerate(meters):
+        put(regs, address, _common("WattNode", "WNC-3Y-400-MB", "31", "5A123%d" % n, option))
+        put(regs, address + 67, [model, 105] + _meter(site, nan, option, model))
+        address += 67 + 107
+    put(regs, address, [0xFFFF, 0])
     if site.battery_soc is not None:
         put(regs, 0xE100, [0] * 0xA0)
         if nan:
@@ -86,25 +103,36 @@ def registers(site, nan=False, meter=True):
     return regs
 
 
-def _meter(site, nan):
-    """Model 203 data: export counted positive, as SolarEdge meters do."""
-    phase_w = site.grid_phase_w()
-    phase_ma = site.grid_phase_ma()
+def _flows(site, option):
+    """(W, mA) per phase the meter of role ``option`` sees, counted as the meter counts."""
+    if option not in ("Production", "Consumption"):  # the grid meter: export positive
+        return [-x for x in site.grid_phase_w()], [-x for x in site.grid_phase_ma()]
+    if option == "Production":  # PV, production positive
+        w = [site.pv_w // site.phases if i < site.phases else 0 for i in range(3)]
+    else:
+        w = list(site.house_phase_w)
+    return w, [x * 10000 // v if v else 0 for x, v in zip(w, site.voltage_dv)]
+
+
+def _meter(site, nan, option="Export+Import", model=203):
+    """Model 201-204 data (the same layout); phases a single-phase meter lacks are not implemented."""
+    phase_w, phase_ma = _flows(site, option)
+    n = 1 if model == 201 else 2 if model == 202 else 3
     m = [0] * 105
     ca = [abs(ma) // 10 for ma in phase_ma]
     m[0] = sum(ca)
-    m[1:4] = ca
+    m[1:4] = [ca[i] if i < n else _NI16 for i in range(3)]
     m[4] = -2 & 0xFFFF  # A_SF
-    m[5] = sum(site.voltage_dv) // 3
-    m[6:9] = site.voltage_dv
+    m[5] = sum(site.voltage_dv[:n]) // n
+    m[6:9] = [site.voltage_dv[i] if i < n else _NU16 for i in range(3)]
     m[9:13] = [4000, 4000, 4000, 4000]
     m[13] = -1 & 0xFFFF  # V_SF
     m[14], m[15] = 5000, -2 & 0xFFFF  # Hz
     if nan:
         m[16:20] = [_NI16] * 4
     else:
-        m[16] = _i16(-sum(phase_w))
-        m[17:20] = [_i16(-w) for w in phase_w]
+        m[16] = _i16(sum(phase_w[:n]))
+        m[17:20] = [_i16(phase_w[i]) if i < n else _NI16 for i in range(3)]
     m[20] = 0  # W_SF
     m[21:25] = [_NI16] * 4
     m[25] = 0
@@ -118,12 +146,12 @@ def _meter(site, nan):
     return m
 
 
-def simulator(site, host="127.0.0.1", port=PORT, unit=UNIT, meter=True, idle_s=IDLE_S):
-    blocks = BLOCKS + (BATTERY_BLOCKS if site.battery_soc is not None else [])
-    if not meter:
-        blocks = [b for b in blocks if b[0] != _METER and b[0] != _END] + [(_METER, 2)]
+def simulator(site, host="127.0.0.1", port=PORT, unit=UNIT, meter=True, idle_s=IDLE_S, meters=GRID):
+    """A ModbusSim playing a SolarEdge inverter; ``meter=False``: no meter at all."""
+    layout = meters if meter else ()
 
     def regs(s, nan):
-        return registers(s, nan, meter)
+        return registers(s, nan, layout)
 
-    return ModbusSim(site, regs, blocks, unit, host, port, max_connections=1, idle_s=idle_s)
+    extra = BATTERY_BLOCKS if site.battery_soc is not None else []
+    return ModbusSim(site, regs, blocks(layout) + extra, unit, host, port, max_connections=1, idle_s=idle_s)
