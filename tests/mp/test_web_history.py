@@ -1,7 +1,7 @@
 """The last-hour ring buffer: fixed size, wraps, reads back in order, streams valid JSON."""
 import json
 
-from p1gen.app.history import CHANNELS, MISSING, History
+from p1gen.web.history import CHANNELS, MISSING, History
 
 
 def test_empty_history():

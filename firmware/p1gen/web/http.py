@@ -1,0 +1,255 @@
+"""microdot with bounded requests, framed answers and security headers on every response.
+
+Every request is bounded so a client can never hold the loop or the heap: a head of at
+most ``MAX_HEAD`` bytes, a body of at most ``MAX_BODY``, ``REQUEST_TIMEOUT_S`` for the
+whole exchange, at most ``MAX_CLIENTS`` at once, whose requests are read side by side but
+answered one after the other (so only one answer is ever being built in the heap).
+
+Every answer carries a Content-Length: a JSON answer is built as a list of small pieces
+(no large block on a fragmented heap) and measured before its status line goes out, so a
+heap that runs out gives a clean 503, never a 200 with a cut-off body.
+"""
+
+import asyncio
+import json
+
+from microdot import Microdot, Request, Response
+
+MAX_HEAD = 2048
+MAX_BODY = 4096
+MAX_CLIENTS = 3
+REQUEST_TIMEOUT_S = 5
+_PIECE = 200  # characters: small blocks still fit a fragmented heap (a 1 KB block often does not)
+
+Request.max_content_length = MAX_BODY
+Request.max_body_length = MAX_BODY
+Request.max_readline = MAX_HEAD
+Response.send_file_buffer_size = 256  # the page goes out in small pieces
+
+# the page is one file with its script and style inline and talks to this server only
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                               "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+                               "frame-ancestors 'none'",
+}
+JSON_TYPE = "application/json; charset=UTF-8"
+
+
+class HeadTooLarge(Exception):
+    pass
+
+
+class _BoundedReader:
+    """Gives microdot the request line by line, but never more than ``cap`` bytes of head.
+
+    asyncio's own readline reads until a newline however long the line is; this one
+    reads in small pieces and stops at the cap, so an endless header costs nothing.
+    """
+
+    def __init__(self, stream, cap):
+        self._stream = stream
+        self._left = cap
+        self._buf = b""
+
+    async def readline(self):
+        while True:
+            end = self._buf.find(b"\n")
+            if end >= 0:
+                line, self._buf = self._buf[:end + 1], self._buf[end + 1:]
+                return line
+            if self._left <= 0:
+                raise HeadTooLarge()
+            piece = await self._stream.read(min(256, self._left))
+            if not piece:
+                line, self._buf = self._buf, b""
+                return line
+            self._left -= len(piece)
+            self._buf += piece
+
+    async def readexactly(self, n):
+        if n < 0:
+            raise ValueError("negative length")
+        while len(self._buf) < n:
+            piece = await self._stream.read(n - len(self._buf))
+            if not piece:
+                raise EOFError("body shorter than Content-Length")
+            self._buf += piece
+        out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+    async def read(self, n=-1):
+        if self._buf:
+            out, self._buf = self._buf, b""
+            return out
+        return await self._stream.read(n)
+
+
+def framed(parts, status=200, headers=None, content_type=JSON_TYPE):
+    """A response from text pieces, measured before anything is sent (Content-Length)."""
+    pieces = []
+    size = 0
+    for text in _batched(parts):
+        piece = text.encode()
+        pieces.append(piece)
+        size += len(piece)
+    out = {"Content-Type": content_type, "Content-Length": str(size)}
+    if headers:
+        out.update(headers)
+    # microdot streams a generator body (its type stub only names str and bytes)
+    return Response(_each(pieces), status, out)  # pyright: ignore[reportArgumentType]
+
+
+def _each(pieces):
+    for piece in pieces:
+        yield piece
+
+
+def reply(value, status=200, headers=None):
+    """A JSON answer."""
+    return framed(json_parts(value), status, headers)
+
+
+def error(status, text, headers=None):
+    return reply({"error": text}, status, headers)
+
+
+def errors(texts):
+    return reply({"errors": list(texts)}, 400)
+
+
+def json_parts(value):
+    """The JSON text of ``value`` piece by piece."""
+    kind = type(value)
+    if kind is dict:
+        sep = "{"
+        # other tasks run between two answers and may change the device's dicts meanwhile
+        for key in list(value):
+            yield sep + json.dumps(str(key)) + ":"
+            sep = ","
+            yield from json_parts(value.get(key))
+        yield "{}" if sep == "{" else "}"
+    elif kind is list or kind is tuple:
+        sep = "["
+        for item in value:
+            yield sep
+            sep = ","
+            yield from json_parts(item)
+        yield "[]" if sep == "[" else "]"
+    elif isinstance(value, str) and len(value) > 128:  # e.g. the last telegram: no big copy
+        yield '"'
+        for i in range(0, len(value), 128):
+            yield json.dumps(value[i:i + 128])[1:-1]
+        yield '"'
+    else:
+        yield json.dumps(value)
+
+
+def _batched(parts, size=_PIECE):
+    buf = []
+    n = 0
+    for part in parts:
+        buf.append(part)
+        n += len(part)
+        if n >= size:
+            yield "".join(buf)
+            buf = []
+            n = 0
+    if buf:
+        yield "".join(buf)
+
+
+def secure(res):
+    """The security headers, and a Content-Length where microdot left it out (a file)."""
+    headers = res.headers
+    for name in SECURITY_HEADERS:
+        headers.setdefault(name, SECURITY_HEADERS[name])
+    if "Content-Length" not in headers and hasattr(res.body, "seek"):
+        body = res.body
+        here = body.seek(0, 1)
+        headers["Content-Length"] = str(body.seek(0, 2) - here)
+        body.seek(here)
+    return res
+
+
+class WebApp(Microdot):
+    """microdot with bounded requests; counts what it refused for the status API."""
+
+    def __init__(self):
+        super().__init__()
+        self.clients = 0
+        self.refused = 0  # connections turned away because MAX_CLIENTS were busy
+        self.timeouts = 0  # requests cut off after REQUEST_TIMEOUT_S
+        self.bad = 0  # malformed or oversized requests
+        self.out_of_memory = 0  # answers refused with 503 because the heap ran out
+        self.last_error = None  # why the last exchange broke off
+        self.device = self.auth = self.history = None  # what the routes serve (api.make_app)
+        self._one_at_a_time = asyncio.Lock()
+
+    async def handle_request(self, reader, writer):
+        if self.clients >= MAX_CLIENTS:
+            self.refused += 1
+            await self._send(writer, error(503, "busy: at most %d clients at once" % MAX_CLIENTS,
+                                           {"Retry-After": "1"}), 1)
+            await _close(writer)
+            return
+        self.clients += 1
+        try:
+            await asyncio.wait_for(self._exchange(reader, writer), REQUEST_TIMEOUT_S)
+        except asyncio.TimeoutError:
+            self.timeouts += 1
+            await self._send(writer, error(408, "request not complete within %d s" % REQUEST_TIMEOUT_S), 1)
+        except Exception as e:  # the client went away mid-exchange, or the answer failed
+            self.last_error = "%s: %s" % (type(e).__name__, e)
+            print("p1gen web:", self.last_error)
+        finally:
+            self.clients -= 1
+            await _close(writer)
+
+    async def _exchange(self, reader, writer):
+        try:
+            req = await Request.create(self, _BoundedReader(reader, MAX_HEAD),  # pyright: ignore[reportArgumentType]
+                                       writer, writer.get_extra_info("peername"))
+        except HeadTooLarge:
+            self.bad += 1
+            res = error(431, "request line and headers must fit in %d bytes" % MAX_HEAD)
+        except MemoryError:
+            res = self.no_memory()
+        except Exception:
+            self.bad += 1
+            res = error(400, "malformed HTTP request")
+        else:
+            if req is None:
+                return
+            async with self._one_at_a_time:  # one answer in the heap at a time
+                try:
+                    res = await self.dispatch_request(req)
+                except MemoryError:
+                    res = self.no_memory()
+                await secure(res).write(writer)
+            return
+        await secure(res).write(writer)
+
+    def no_memory(self):
+        """The answer when the heap cannot hold an answer right now (the page retries 503)."""
+        import gc
+
+        self.out_of_memory += 1
+        gc.collect()
+        return error(503, "out of memory for this answer; try again", {"Retry-After": "1"})
+
+    async def _send(self, writer, res, timeout_s):
+        try:
+            await asyncio.wait_for(secure(res).write(writer), timeout_s)
+        except Exception:
+            pass
+
+
+async def _close(writer):
+    try:
+        await asyncio.wait_for(writer.aclose(), 1)
+    except Exception:
+        pass
