@@ -45,23 +45,23 @@ def test_buffer_is_allocated_once():
 def test_out_of_range_is_clamped_not_missing():
     h = History(span_s=30)
     h.add((1 << 40, -(1 << 40), MISSING, 0))
-    assert h.series("grid_w")[0] == 0x7FFFFFFF
-    assert h.series("pv_w")[0] == -0x7FFFFFFF
-    assert h.series("report_ma")[0] == -0x7FFFFFFF  # only None means unknown
+    assert h.series("grid_w")[0] == 9999999
+    assert h.series("pv_w")[0] == -9999999
+    assert h.series("report_ma")[0] == -9999999  # only None means unknown
     assert h.series("ev_ma")[0] == 0
 
 
 def test_json_chunks_parse_for_every_fill_level():
-    for span in (10, 600, 3600):
-        for n in (0, 1, 59, 60, 61, 125, 400):
+    for span in (10, 600, 1250):  # up to 125 slots: the text fits the MicroPython test heap in one piece
+        for n in (0, 1, 59, 60, 61, 124, 125, 126, 400):
             h = History(span_s=span)
             for i in range(n):
                 h.add((i, None, -i, 7), i)
             text = "".join(h.json_chunks(age_ms=1234, per_chunk=60))
             doc = json.loads(text)
-            assert doc["count"] == min(n, h.size)
+            assert doc["count"] == min(n, h.size - 1)  # full: the oldest, which the next sample takes, is left out
             assert doc["age_ms"] == 1234
-            assert doc["series"]["grid_w"] == h.series("grid_w")
+            assert doc["series"]["grid_w"] == h.series("grid_w")[len(h.series("grid_w")) - doc["count"]:]
             assert doc["series"]["pv_w"] == [None] * doc["count"]
             assert doc["series"]["ev_ma"] == [7] * doc["count"]
 
@@ -71,3 +71,18 @@ def test_chunks_stay_small():
     for i in range(500):
         h.add((-1000000, 1000000, 32000, 16000), i)
     assert max(len(c) for c in h.json_chunks(per_chunk=60)) <= 60 * 9
+
+
+def test_the_answer_length_holds_while_a_sample_arrives():
+    """Issue 13.5: the answer is measured, then sent (Content-Length); a sample that
+    arrives in between must not change its length."""
+    for fill in (5, 359, 360, 1000):
+        h = History()
+        for i in range(fill):
+            h.add((i, None, 5, -3), i)
+        held = h.held()
+        before = sum(len(piece) for piece in h.json_chunks(1000, held))
+        h.add((-9999999, 123456, None, 1 << 40), fill)
+        after = sum(len(piece) for piece in h.json_chunks(1000, held))
+        assert before == after, fill
+        assert held[1] == min(fill, h.size - 1)

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from p1gen.app import schedule
 from p1gen.options import Opt
-from p1gen.web import api, http, schema as schemamod
+from p1gen.web import api, http
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-2**40, 2**40) | st.text(max_size=400),
@@ -35,9 +35,11 @@ def test_long_strings_are_cut_into_small_pieces():
 
 def test_options_are_streamed_as_their_description():
     opt = Opt("port", int, 80, "TCP port", lo=1, hi=65535)
-    doc = json.loads("".join(http.json_parts({"web": schemamod.option_views((opt,))})))
+    doc = json.loads("".join(http.json_parts({"web": (opt, Opt("host", str, "", "name"))})))
     assert doc == {"web": [{"name": "port", "kind": "int", "default": 80, "help": "TCP port", "secret": False,
-                            "lo": 1, "hi": 65535, "choices": None}]}
+                            "lo": 1, "hi": 65535, "choices": None},
+                           {"name": "host", "kind": "str", "default": "", "help": "name", "secret": False,
+                            "lo": None, "hi": 64, "choices": None}]}
 
 
 def test_a_dict_changed_while_streaming_does_not_break_the_answer():

@@ -17,7 +17,7 @@ from p1gen import ticks
 from p1gen.app import config as configfile
 from p1gen.web import settings
 from p1gen.web.auth import client_key
-from p1gen.web.http import WebApp, error, errors, framed, reply
+from p1gen.web.http import WebApp, error, errors, json_parts, measured, reply
 
 COOKIE = "p1gen_session"
 NO_PASSWORD = "no password set: set web.password when provisioning the board"
@@ -171,7 +171,8 @@ async def logout(req):
 
 @readable
 async def policy_get(req):
-    return reply(_policy_view(_web(req).device))
+    found = _policy_view(_web(req).device)
+    return measured(lambda: json_parts(found))
 
 
 @writable
@@ -182,7 +183,11 @@ async def policy_set(req, body):
     if given is not None and type(given) is not dict:
         return errors(["policy.settings: must be an object"])
     device = _web(req).device
-    return _outcome(device.set_policy(body["policy"], given), _policy_view(device))
+    errs = device.set_policy(body["policy"], given)
+    if errs:
+        return errors(errs)
+    found = _policy_view(device)
+    return measured(lambda: json_parts(found))
 
 
 @readable
@@ -217,7 +222,8 @@ async def config_set(req, body):
 async def schema_get(req):
     from p1gen.web import schema
 
-    return reply(schema.schema(req.args.get("source")))
+    found = schema.schema(req.args.get("source"))
+    return measured(lambda: json_parts(found))
 
 
 @readable
@@ -226,7 +232,8 @@ async def history_get(req):
     if history is None:
         return error(404, "no history on this device")
     age = None if history.last_ms is None else ticks.diff(ticks.ms(), history.last_ms)
-    return framed(history.json_chunks(age))
+    held = history.held()
+    return measured(lambda: history.json_chunks(age, held))
 
 
 @modem
@@ -257,11 +264,8 @@ def ev_params(args):
 
 def _policy_view(device):
     """The policy part of the status, plus every policy's options for the page's form."""
-    from p1gen.web.schema import option_views
-
     out = dict(device.status().get("policy") or {})
-    policies = configfile.policy_options()
-    out["policies"] = {name: option_views(policies[name]) for name in policies}
+    out["policies"] = configfile.policy_options()
     return out
 
 

@@ -4,12 +4,16 @@ One sample every ``interval_s`` (default 10 s, 360 per hour) of each channel, st
 one preallocated ``array('i')`` per channel (small blocks, easy to place on a fragmented
 heap): the buffers never grow, however long the device runs.
 A value that is unknown at a sample is stored as ``MISSING`` and read back as None.
+
+The JSON answer writes every value in the same width (JSON allows the spaces), so its
+length depends only on how many samples it holds: it can be measured, then sent, while a
+new sample arrives (``held`` leaves out the oldest slot, the one that sample overwrites).
 """
 
 from array import array
 
 MISSING = -0x7FFFFFFF - 1  # int32 minimum: "unknown at this sample"
-_HI = 0x7FFFFFFF
+_HI = 9999999  # 10 MW or 10 kA: far beyond any real value, and 8 characters with its sign
 
 # what the status page charts: grid power, PV power, reported current and the car's current
 CHANNELS = ("grid_w", "pv_w", "report_ma", "ev_ma")
@@ -61,25 +65,33 @@ class History:
             out.append(None if value == MISSING else value)
         return out
 
-    def json_chunks(self, age_ms=None, per_chunk=60):
-        """The whole history as JSON text, in small pieces (for a streamed HTTP body).
+    def held(self):
+        """(first slot, count) of the samples an answer started now sends: all of them, but
+        the oldest once the buffer is full (the next sample overwrites it meanwhile)."""
+        count = min(self.count, self.size - 1)
+        return (self._next - count) % self.size, count
+
+    def json_chunks(self, age_ms=None, held=None, per_chunk=20):
+        """The history as JSON text, in small pieces (for an HTTP body); ``held`` from
+        ``held()`` fixes which samples, so two calls give texts of the same length.
 
         {"interval_s": 10, "age_ms": <age of the newest sample>, "count": n,
          "series": {"grid_w": [...oldest first...], ...}}
         """
+        first, count = self.held() if held is None else held
         yield '{"interval_s":%d,"age_ms":%s,"count":%d,"series":{' % (
-            self.interval_s, "null" if age_ms is None else str(age_ms), self.count)
-        first = (self._next - self.count) % self.size
+            self.interval_s, "null" if age_ms is None else str(age_ms), count)
         for col, name in enumerate(self.channels):
             yield '%s"%s":[' % ("," if col else "", name)
             column = self._data[col]
             k = 0
-            while k < self.count:
-                end = min(k + per_chunk, self.count)
+            while k < count:
+                end = min(k + per_chunk, count)
                 parts = []
                 for j in range(k, end):
                     value = column[(first + j) % self.size]
-                    parts.append("null" if value == MISSING else str(value))
+                    parts.append("%8s" % (  # the width of -_HI
+"null" if value == MISSING else str(value)))
                 yield ("," if k else "") + ",".join(parts)
                 k = end
             yield "]"

@@ -5,15 +5,20 @@ most ``MAX_HEAD`` bytes, a body of at most ``MAX_BODY``, ``REQUEST_TIMEOUT_S`` f
 whole exchange, at most ``MAX_CLIENTS`` at once, whose requests are read side by side but
 answered one after the other (so only one answer is ever being built in the heap).
 
-Every answer carries a Content-Length: a JSON answer is built as a list of small pieces
-(no large block on a fragmented heap) and measured before its status line goes out, so a
-heap that runs out gives a clean 503, never a 200 with a cut-off body.
+Every answer carries a Content-Length, known before its status line goes out, so a heap
+that runs out gives a clean 503, never a 200 with a cut-off body. A JSON answer is either
+built as a list of small pieces (``framed``: the device's state, a few KB, which other
+tasks may change meanwhile) or written twice, once to measure it and once to send it
+(``measured``: the large answers whose text holds still, the schema and the history), so
+no answer ever needs a large block on a fragmented heap.
 """
 
 import asyncio
 import json
 
 from microdot import Microdot, Request, Response
+
+from p1gen.options import TEXT_MAX, Opt
 
 MAX_HEAD = 2048
 MAX_BODY = 4096
@@ -108,6 +113,23 @@ def _each(pieces):
         yield piece
 
 
+def measured(make_parts, status=200, headers=None):
+    """A response from ``make_parts()``, called twice: to count its bytes, then to send them.
+    Only for text whose length cannot change in between."""
+    size = 0
+    for text in _batched(make_parts()):
+        size += len(text.encode())
+    out = {"Content-Type": JSON_TYPE, "Content-Length": str(size)}
+    if headers:
+        out.update(headers)
+    return Response(_encoded(make_parts()), status, out)  # pyright: ignore[reportArgumentType]
+
+
+def _encoded(parts):
+    for text in _batched(parts):
+        yield text.encode()
+
+
 def reply(value, status=200, headers=None):
     """A JSON answer."""
     return framed(json_parts(value), status, headers)
@@ -122,7 +144,9 @@ def errors(texts):
 
 
 def json_parts(value):
-    """The JSON text of ``value`` piece by piece."""
+    """The JSON text of ``value`` piece by piece; an Opt is written as its description."""
+    if isinstance(value, Opt):
+        value = option_view(value)
     kind = type(value)
     if kind is dict:
         sep = "{"
@@ -146,6 +170,14 @@ def json_parts(value):
         yield '"'
     else:
         yield json.dumps(value)
+
+
+def option_view(o):
+    """An option as the page's form takes it; "hi" of a text is its longest length."""
+    kind = {int: "int", str: "str", bool: "bool", list: "list"}.get(o.kind, "str")
+    hi = o.hi if o.hi is not None or o.kind is not str else TEXT_MAX
+    return {"name": o.name, "kind": kind, "default": o.default, "help": o.help, "secret": o.secret,
+            "lo": o.lo, "hi": hi, "choices": list(o.choices) if o.choices else None}
 
 
 def _batched(parts, size=_PIECE):

@@ -1,26 +1,14 @@
-"""The settings schema for the page's forms (``GET /api/schema``), as plain JSON views.
+"""The settings schema for the page's forms (``GET /api/schema``).
 
 A source kind's options are read from its module, which is then unloaded again unless
 it was loaded before (the running source): an unauthenticated read of every kind must
-not keep four source modules in the heap for good.
+not keep four source modules in the heap for good. The answer holds the options
+themselves (``Opt``), written out as their description piece by piece.
 """
 
 from p1gen.app import config as configfile
-from p1gen.options import TEXT_MAX
 
 _KIND_HELP = "where the energy data comes from"
-
-
-def option_view(o):
-    """An option as the page's form takes it; "hi" of a text is its longest length."""
-    kind = {int: "int", str: "str", bool: "bool", list: "list"}.get(o.kind, "str")
-    hi = o.hi if o.hi is not None or o.kind is not str else TEXT_MAX
-    return {"name": o.name, "kind": kind, "default": o.default, "help": o.help, "secret": o.secret,
-            "lo": o.lo, "hi": hi, "choices": list(o.choices) if o.choices else None}
-
-
-def option_views(opts):
-    return [option_view(o) for o in opts]
 
 
 def schema(source_kind=None):
@@ -28,7 +16,7 @@ def schema(source_kind=None):
     and the options of ``source_kind``."""
     out = {}
     for name, opts in configfile.fixed_sections():
-        out[name] = option_views(opts)
+        out[name] = opts
     try:
         from p1gen.sources import KINDS
     except ImportError:
@@ -36,8 +24,7 @@ def schema(source_kind=None):
     source = [{"name": "kind", "kind": "str", "default": "none", "help": _KIND_HELP, "secret": False,
                "lo": None, "hi": None, "choices": ["none"] + list(KINDS)}]
     if source_kind in KINDS:
-        source += borrowed(lambda: [option_view(o) for o in configfile.source_options(source_kind)
-                                    if o.name != "kind"])
+        source += borrowed(lambda: [o for o in configfile.source_options(source_kind) if o.name != "kind"])
     out["source"] = source
     return out
 
