@@ -88,18 +88,22 @@ def test_interval_setting(interval_s):
 
 
 def post_json(port, path, body, password):
-    import base64
+    """POST ``body`` as the logged-in owner (the API takes HTTP Basic auth only from the SoC modem)."""
     import http.client
 
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    auth = base64.b64encode(b"admin:" + password.encode()).decode()
-    try:
-        conn.request("POST", path, body=json.dumps(body).encode(),
-                     headers={"Content-Type": "application/json", "Authorization": "Basic " + auth})
-        resp = conn.getresponse()
-        return resp.status, json.loads(resp.read() or b"null")
-    finally:
-        conn.close()
+    def post(path, body, headers):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("POST", path, body=json.dumps(body).encode(),
+                         headers=dict(headers, **{"Content-Type": "application/json"}))
+            resp = conn.getresponse()
+            return resp.status, json.loads(resp.read() or b"null"), resp.getheader("Set-Cookie")
+        finally:
+            conn.close()
+
+    status, answer, cookie = post("/api/login", {"password": password}, {})
+    assert status == 200, answer
+    return post(path, body, {"Cookie": cookie.split(";")[0]})[:2]
 
 
 def import_wh(parsed):

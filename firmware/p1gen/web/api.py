@@ -17,10 +17,11 @@ from p1gen import ticks
 from p1gen.app import config as configfile
 from p1gen.web import settings
 from p1gen.web.auth import client_key
-from p1gen.web.http import WebApp, error, errors, json_parts, measured, reply
+from p1gen.web.http import WebApp, error, errors, measured, reply
 
 COOKIE = "p1gen_session"
 NO_PASSWORD = "no password set: set web.password when provisioning the board"
+MIN_PASSWORD = 8  # characters of a web password set through the API
 _PAGE = __file__.rsplit("/", 1)[0] + "/index.html"
 
 
@@ -47,7 +48,7 @@ def _json_body(req):
 
         why = configfile.shape(io.BytesIO(req.body or b""))
         if why:
-            return None, error(400, "body is not valid JSON (%s)" % why)
+            return None, error(400, "body is not valid JSON: %s" % why)
         return json.loads(req.body.decode()), None
     except MemoryError:
         raise
@@ -134,12 +135,20 @@ def _outcome(errs, ok_body):
 
 
 async def page(req):
-    return Response.send_file(_PAGE, content_type="text/html; charset=UTF-8")
+    import os
+
+    res = Response.send_file(_PAGE, content_type="text/html; charset=UTF-8")
+    res.headers["Content-Length"] = str(os.stat(_PAGE)[6])
+    return res
 
 
 @readable
 async def status_get(req):
-    return reply(_web(req).device.status())
+    status = _web(req).device.status()
+    for key in status:  # a snapshot: other tasks change the device's own dicts while it is sent
+        if type(status[key]) is dict:
+            status[key] = dict(status[key])
+    return reply(status)
 
 
 async def session_get(req):
@@ -171,8 +180,7 @@ async def logout(req):
 
 @readable
 async def policy_get(req):
-    found = _policy_view(_web(req).device)
-    return measured(lambda: json_parts(found))
+    return reply(_policy_view(_web(req).device))
 
 
 @writable
@@ -186,8 +194,7 @@ async def policy_set(req, body):
     errs = device.set_policy(body["policy"], given)
     if errs:
         return errors(errs)
-    found = _policy_view(device)
-    return measured(lambda: json_parts(found))
+    return reply(_policy_view(device))
 
 
 @readable
@@ -212,7 +219,7 @@ async def config_set(req, body):
     if type(body) is not dict:
         return errors(["config: send an object of sections, e.g. {\"web\": {...}}"])
     web = _web(req)
-    errs = configfile.refused_changes(body, web.device.config) or web.device.apply_config(body)
+    errs = refused(body, web.device.config) or web.device.apply_config(body)
     if not errs and "password" in (body.get("web") or {}):
         web.auth.logout_all(keep=req.cookies.get(COOKIE))  # a new password ends every other login
     return _outcome(errs, web.device.config_public())
@@ -220,10 +227,9 @@ async def config_set(req, body):
 
 @readable
 async def schema_get(req):
-    from p1gen.web import schema
+    from p1gen.web import forms
 
-    found = schema.schema(req.args.get("source"))
-    return measured(lambda: json_parts(found))
+    return reply(forms.schema(req.args.get("source")))  # forms unloads itself
 
 
 @readable
@@ -240,6 +246,28 @@ async def history_get(req):
 async def ev_state(req):
     params, bad = ev_params(req.args)
     return _outcome(bad or _web(req).device.ev_state(params), {"ok": True, "ev_state": params})
+
+
+def refused(changes, config):
+    """Errors for changes through the API that would lock the owner out of the board
+    (they are allowed in a file written over USB); ``config`` is the running one."""
+    errors = []
+    if type(changes) is not dict:
+        return errors
+    web = changes.get("web")
+    if type(web) is dict:
+        if web.get("enabled") is False:
+            errors.append("web.enabled: switching the web server off over the network would lock you out; "
+                          "do it over USB (p1gen provision)")
+        if "password" in web:
+            pw = web["password"]
+            if type(pw) is not str or len(pw) < MIN_PASSWORD or not pw.strip():
+                errors.append("web.password: must be at least %d characters, not only spaces" % MIN_PASSWORD)
+    wifi = changes.get("wifi")
+    if type(wifi) is dict and wifi.get("ssid") == "" and config["wifi"].get("ssid"):
+        errors.append("wifi.ssid: clearing it would take the board off the network; do it over USB "
+                      "(p1gen provision)")
+    return errors
 
 
 def ev_params(args):

@@ -1,9 +1,10 @@
 """The last hour of a few integer channels, in a ring buffer allocated once.
 
 One sample every ``interval_s`` (default 10 s, 360 per hour) of each channel, stored in
-one preallocated ``array('i')`` per channel (small blocks, easy to place on a fragmented
-heap): the buffers never grow, however long the device runs.
-A value that is unknown at a sample is stored as ``MISSING`` and read back as None.
+one preallocated ``array('h')`` per channel (small blocks, easy to place on a fragmented
+heap): the buffers never grow, however long the device runs. Values are kept in tens
+(10 W, 10 mA: finer than a chart shows), from -327 670 to 327 670; a value that is
+unknown at a sample is stored as ``MISSING`` and read back as None.
 
 The JSON answer writes every value in the same width (JSON allows the spaces), so its
 length depends only on how many samples it holds: it can be measured, then sent, while a
@@ -12,8 +13,8 @@ new sample arrives (``held`` leaves out the oldest slot, the one that sample ove
 
 from array import array
 
-MISSING = -0x7FFFFFFF - 1  # int32 minimum: "unknown at this sample"
-_HI = 9999999  # 10 MW or 10 kA: far beyond any real value, and 8 characters with its sign
+MISSING = -0x8000  # int16 minimum: "unknown at this sample"
+_HI = 0x7FFF  # in tens: 327 kW or 327 A, and 7 characters with its sign
 
 # what the status page charts: grid power, PV power, reported current and the car's current
 CHANNELS = ("grid_w", "pv_w", "report_ma", "ev_ma")
@@ -26,7 +27,7 @@ class History:
         self.size = span_s // interval_s
         self._data = []
         for _ in self.channels:
-            column = array("i", bytes(4 * self.size))  # allocated once, never grows
+            column = array("h", bytes(2 * self.size))  # allocated once, never grows
             for i in range(self.size):
                 column[i] = MISSING
             self._data.append(column)
@@ -41,10 +42,8 @@ class History:
             value = values[i] if i < len(values) else None
             if value is None:
                 value = MISSING
-            elif value > _HI:
-                value = _HI
-            elif value < -_HI:
-                value = -_HI
+            else:
+                value = min(_HI, max(-_HI, (value + 5) // 10))
             self._data[i][slot] = value
         self._next = (self._next + 1) % self.size
         if self.count < self.size:
@@ -62,7 +61,7 @@ class History:
         out = []
         for slot in self._slots():
             value = column[slot]
-            out.append(None if value == MISSING else value)
+            out.append(None if value == MISSING else value * 10)
         return out
 
     def held(self):
@@ -90,8 +89,7 @@ class History:
                 parts = []
                 for j in range(k, end):
                     value = column[(first + j) % self.size]
-                    parts.append("%8s" % (  # the width of -_HI
-"null" if value == MISSING else str(value)))
+                    parts.append("%7s" % ("null" if value == MISSING else str(value * 10)))  # -327670
                 yield ("," if k else "") + ",".join(parts)
                 k = end
             yield "]"

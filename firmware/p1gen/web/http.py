@@ -1,16 +1,15 @@
-"""microdot with bounded requests, framed answers and security headers on every response.
+"""microdot with bounded requests, measured answers and security headers on every response.
 
 Every request is bounded so a client can never hold the loop or the heap: a head of at
 most ``MAX_HEAD`` bytes, a body of at most ``MAX_BODY``, ``REQUEST_TIMEOUT_S`` for the
 whole exchange, at most ``MAX_CLIENTS`` at once, whose requests are read side by side but
 answered one after the other (so only one answer is ever being built in the heap).
 
-Every answer carries a Content-Length, known before its status line goes out, so a heap
-that runs out gives a clean 503, never a 200 with a cut-off body. A JSON answer is either
-built as a list of small pieces (``framed``: the device's state, a few KB, which other
-tasks may change meanwhile) or written twice, once to measure it and once to send it
-(``measured``: the large answers whose text holds still, the schema and the history), so
-no answer ever needs a large block on a fragmented heap.
+Every answer carries a Content-Length, known before its status line goes out: a JSON
+answer is written twice, once to measure it and once to send it, piece by piece, so no
+answer ever needs a large block on a fragmented heap, a heap that runs out before the
+status line gives a clean 503, and one that runs out later breaks the answer off short
+of its length, which the client sees. Never a 200 with a cut-off body that looks whole.
 """
 
 import asyncio
@@ -18,13 +17,16 @@ import json
 
 from microdot import Microdot, Request, Response
 
+from p1gen.app.aio import sleep_ms
 from p1gen.options import TEXT_MAX, Opt
 
 MAX_HEAD = 2048
+MAX_LINE = 512  # one line of the head: no request needs more, and no block of the heap is larger
 MAX_BODY = 4096
 MAX_CLIENTS = 3
 REQUEST_TIMEOUT_S = 5
-_PIECE = 200  # characters: small blocks still fit a fragmented heap (a 1 KB block often does not)
+_WAIT_MS = 300  # a connection beyond MAX_CLIENTS waits at most this long for a place
+_PIECE = 96  # characters: small blocks still fit a fragmented heap (a 512-byte one may not)
 
 Request.max_content_length = MAX_BODY
 Request.max_body_length = MAX_BODY
@@ -49,7 +51,8 @@ class HeadTooLarge(Exception):
 
 
 class _BoundedReader:
-    """Gives microdot the request line by line, but never more than ``cap`` bytes of head.
+    """Gives microdot the request line by line, but never more than ``cap`` bytes of head
+    nor a line longer than ``MAX_LINE``.
 
     asyncio's own readline reads until a newline however long the line is; this one
     reads in small pieces and stops at the cap, so an endless header costs nothing.
@@ -66,7 +69,7 @@ class _BoundedReader:
             if end >= 0:
                 line, self._buf = self._buf[:end + 1], self._buf[end + 1:]
                 return line
-            if self._left <= 0:
+            if self._left <= 0 or len(self._buf) >= MAX_LINE:
                 raise HeadTooLarge()
             piece = await self._stream.read(min(256, self._left))
             if not piece:
@@ -93,46 +96,35 @@ class _BoundedReader:
         return await self._stream.read(n)
 
 
-def framed(parts, status=200, headers=None, content_type=JSON_TYPE):
-    """A response from text pieces, measured before anything is sent (Content-Length)."""
-    pieces = []
-    size = 0
-    for text in _batched(parts):
-        piece = text.encode()
-        pieces.append(piece)
-        size += len(piece)
-    out = {"Content-Type": content_type, "Content-Length": str(size)}
-    if headers:
-        out.update(headers)
-    # microdot streams a generator body (its type stub only names str and bytes)
-    return Response(_each(pieces), status, out)  # pyright: ignore[reportArgumentType]
-
-
-def _each(pieces):
-    for piece in pieces:
-        yield piece
+def reply(value, status=200, headers=None):
+    """A JSON answer; ``value`` must hold still while it is sent (a snapshot, not a live dict)."""
+    return measured(lambda: json_parts(value), status, headers)
 
 
 def measured(make_parts, status=200, headers=None):
     """A response from ``make_parts()``, called twice: to count its bytes, then to send them.
-    Only for text whose length cannot change in between."""
+
+    Should the text still differ the second time, the answer never lies about it: a
+    shorter one is padded with spaces (still the same JSON), a longer one is broken off
+    short of its Content-Length, which the client sees."""
     size = 0
     for text in _batched(make_parts()):
         size += len(text.encode())
     out = {"Content-Type": JSON_TYPE, "Content-Length": str(size)}
     if headers:
         out.update(headers)
-    return Response(_encoded(make_parts()), status, out)  # pyright: ignore[reportArgumentType]
+    return Response(_exactly(make_parts(), size), status, out)  # pyright: ignore[reportArgumentType]
 
 
-def _encoded(parts):
+def _exactly(parts, size):
     for text in _batched(parts):
-        yield text.encode()
-
-
-def reply(value, status=200, headers=None):
-    """A JSON answer."""
-    return framed(json_parts(value), status, headers)
+        piece = text.encode()
+        size -= len(piece)
+        if size < 0:
+            raise ValueError("answer grew while it was sent")
+        yield piece
+    if size:
+        yield b" " * size
 
 
 def error(status, text, headers=None):
@@ -195,15 +187,10 @@ def _batched(parts, size=_PIECE):
 
 
 def secure(res):
-    """The security headers, and a Content-Length where microdot left it out (a file)."""
+    """The security headers on ``res``."""
     headers = res.headers
     for name in SECURITY_HEADERS:
         headers.setdefault(name, SECURITY_HEADERS[name])
-    if "Content-Length" not in headers and hasattr(res.body, "seek"):
-        body = res.body
-        here = body.seek(0, 1)
-        headers["Content-Length"] = str(body.seek(0, 2) - here)
-        body.seek(here)
     return res
 
 
@@ -213,6 +200,7 @@ class WebApp(Microdot):
     def __init__(self):
         super().__init__()
         self.clients = 0
+        self.waiting = 0  # connections waiting a moment for a free place
         self.refused = 0  # connections turned away because MAX_CLIENTS were busy
         self.timeouts = 0  # requests cut off after REQUEST_TIMEOUT_S
         self.bad = 0  # malformed or oversized requests
@@ -222,6 +210,14 @@ class WebApp(Microdot):
         self._one_at_a_time = asyncio.Lock()
 
     async def handle_request(self, reader, writer):
+        # a client that read its whole answer (Content-Length) may come back before the
+        # server has closed that connection: a moment's wait, not a 503
+        waited = 0
+        while self.clients >= MAX_CLIENTS and waited < _WAIT_MS and self.waiting < MAX_CLIENTS:
+            self.waiting += 1
+            await sleep_ms(20)
+            self.waiting -= 1
+            waited += 20
         if self.clients >= MAX_CLIENTS:
             self.refused += 1
             await self._send(writer, error(503, "busy: at most %d clients at once" % MAX_CLIENTS,
@@ -247,7 +243,7 @@ class WebApp(Microdot):
                                        writer, writer.get_extra_info("peername"))
         except HeadTooLarge:
             self.bad += 1
-            res = error(431, "request line and headers must fit in %d bytes" % MAX_HEAD)
+            res = error(431, "request line and headers must fit in %d bytes, each line in %d" % (MAX_HEAD, MAX_LINE))
         except MemoryError:
             res = self.no_memory()
         except Exception:
