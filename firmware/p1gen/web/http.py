@@ -13,6 +13,7 @@ of its length, which the client sees. Never a 200 with a cut-off body that looks
 """
 
 import asyncio
+import gc
 import json
 
 from microdot import Microdot, Request, Response
@@ -98,18 +99,20 @@ class _BoundedReader:
 
 def reply(value, status=200, headers=None):
     """A JSON answer; ``value`` must hold still while it is sent (a snapshot, not a live dict)."""
-    return measured(lambda: json_parts(value), status, headers)
+    return measured(lambda: json_parts(value), status, headers, json_size(value))
 
 
-def measured(make_parts, status=200, headers=None):
-    """A response from ``make_parts()``, called twice: to count its bytes, then to send them.
+def measured(make_parts, status=200, headers=None, size=None):
+    """A response from ``make_parts()``, called twice: to count its bytes (unless ``size``
+    says it), then to send them.
 
     Should the text still differ the second time, the answer never lies about it: a
     shorter one is padded with spaces (still the same JSON), a longer one is broken off
     short of its Content-Length, which the client sees."""
-    size = 0
-    for text in _batched(make_parts()):
-        size += len(text.encode())
+    if size is None:
+        size = 0
+        for text in make_parts():
+            size += len(text.encode())
     out = {"Content-Type": JSON_TYPE, "Content-Length": str(size)}
     if headers:
         out.update(headers)
@@ -164,6 +167,29 @@ def json_parts(value):
         yield json.dumps(value)
 
 
+def json_size(value):
+    """The length in bytes of the text ``json_parts(value)`` writes, without writing it."""
+    if isinstance(value, Opt):
+        value = option_view(value)
+    kind = type(value)
+    if kind is dict:
+        n = 1 if value else 2
+        for key in list(value):
+            n += len(json.dumps(str(key))) + 2 + json_size(value.get(key))
+        return n
+    if kind is list or kind is tuple:
+        n = 1 if value else 2
+        for item in value:
+            n += 1 + json_size(item)
+        return n
+    if kind is str:
+        n = 2
+        for i in range(0, len(value), 128):
+            n += len(json.dumps(value[i:i + 128]).encode()) - 2
+        return n
+    return len(json.dumps(value))
+
+
 def option_view(o):
     """An option as the page's form takes it; "hi" of a text is its longest length."""
     kind = {int: "int", str: "str", bool: "bool", list: "list"}.get(o.kind, "str")
@@ -213,7 +239,7 @@ class WebApp(Microdot):
         # a client that read its whole answer (Content-Length) may come back before the
         # server has closed that connection: a moment's wait, not a 503
         waited = 0
-        while self.clients >= MAX_CLIENTS and waited < _WAIT_MS and self.waiting < MAX_CLIENTS:
+        while self.clients >= MAX_CLIENTS and waited < _WAIT_MS and self.waiting < 1:
             self.waiting += 1
             await sleep_ms(20)
             self.waiting -= 1
@@ -234,8 +260,11 @@ class WebApp(Microdot):
             self.last_error = "%s: %s" % (type(e).__name__, e)
             print("p1gen web:", self.last_error)
         finally:
-            self.clients -= 1
             await _close(writer)
+            self.clients -= 1
+            # the answer's garbage freed at once: the telegram task's next block (about
+            # 1 KB) then finds room between what lives on, rather than between leftovers
+            gc.collect()
 
     async def _exchange(self, reader, writer):
         try:
@@ -253,6 +282,7 @@ class WebApp(Microdot):
             if req is None:
                 return
             async with self._one_at_a_time:  # one answer in the heap at a time
+                gc.collect()  # ... on a heap freed of the last one's garbage
                 try:
                     res = await self.dispatch_request(req)
                 except MemoryError:
@@ -263,8 +293,6 @@ class WebApp(Microdot):
 
     def no_memory(self):
         """The answer when the heap cannot hold an answer right now (the page retries 503)."""
-        import gc
-
         self.out_of_memory += 1
         gc.collect()
         return error(503, "out of memory for this answer; try again", {"Retry-After": "1"})
