@@ -6,6 +6,7 @@ web form and the README's configuration reference are all generated from them.
 
 TEXT_MAX = 64  # characters of a text setting unless its Opt says otherwise (hi): a config has a largest size
 LIST_MAX = 16  # items of a list setting
+MAX_ERRORS = 20  # error texts kept: a file of unknown keys must not fill the heap with them
 
 
 def bad_text(text):
@@ -108,6 +109,8 @@ def validate(opts, values, where):
         known[o.name] = o
     settings = defaults(opts)
     for key in values:
+        if len(errors) >= MAX_ERRORS:
+            break
         o = known.get(key)
         if o is None:
             errors.append("%s.%s: unknown key (allowed: %s)" % (where, key, ", ".join(sorted(known))))

@@ -25,7 +25,6 @@ PATH = "config.json"
 BAD_COPY = "config.bad.json"  # a file that did not load is kept here before being replaced
 MAX_FILE = 16384  # bytes: the largest config the validator accepts is about 9 KB
 MAX_DEPTH = 8  # nesting of [ and {: a valid config needs 5
-MAX_ERRORS = 20  # error texts kept (the status shows them)
 
 WIFI = (
     Opt("ssid", str, "", "Wi-Fi network name, at most 32 bytes (empty: no Wi-Fi)", hi=32),
@@ -110,8 +109,8 @@ def validate(raw):
     _control(config.get("control"), errors)
     config["source"] = _source(raw.get("source", {"kind": "none"}), errors)
     _policies(raw, config, errors)
-    if len(errors) > MAX_ERRORS:
-        errors[MAX_ERRORS - 1:] = ["... and %d more errors" % (len(errors) - MAX_ERRORS + 1)]
+    if len(errors) > options.MAX_ERRORS:
+        errors[options.MAX_ERRORS - 1:] = ["... and more errors"]
     return config, errors
 
 
@@ -186,6 +185,8 @@ def _policies(raw, config, errors):
         errors.append("policies: must be an object {policy name: settings}, got %s" % type(given).__name__)
         given = {}
     for pname in given:
+        if len(errors) > options.MAX_ERRORS:
+            break
         opts = known.get(pname)
         if opts is None:
             errors.append("policies.%s: unknown policy (allowed: %s)" % (pname, ", ".join(sorted(known))))
