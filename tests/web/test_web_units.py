@@ -26,6 +26,36 @@ def test_streamed_json_is_the_same_document(value):
     assert all(len(p) < 200 + 128 * 12 + 20 for p in pieces)
 
 
+def test_the_stored_source_schemas_are_current():
+    """GET /api/schema streams firmware/p1gen/web/schema/KIND.json instead of importing the
+    source module (issue 13.5); the files must say what the OPTIONS say."""
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
+    import gen_source_schema
+
+    assert gen_source_schema.stale() == [], "run python tools/gen_source_schema.py"
+    for name, text in gen_source_schema.texts().items():
+        options = json.loads(text)
+        assert options[0]["name"] == "kind" and name[:-5] in options[0]["choices"]
+
+
+def test_a_json_file_is_written_as_it_is_and_measured(tmp_path):
+    path = tmp_path / "part.json"
+    path.write_text('[{"a":' + '"x"' * 0 + '"' + "y" * 300 + '"}]')
+    doc = {"before": [1, "\u00e9"], "file": http.JsonFile(str(path)), "after": None}
+    text = "".join(http.json_parts(doc))
+    assert json.loads(text)["file"] == [{"a": "y" * 300}]
+    assert http.json_size(doc) == len(text.encode())
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=json_values)
+def test_json_size_is_the_length_of_the_text(value):
+    assert http.json_size(value) == len("".join(http.json_parts(value)).encode())
+
+
 def test_long_strings_are_cut_into_small_pieces():
     telegram = "/XMX5\r\n\r\n" + "1-0:31.7.0(003.0*A)\r\n" * 60 + '!"\\\u00e9'
     parts = list(http.json_parts({"text": telegram}))

@@ -75,7 +75,6 @@ def validate(entries, where="schedule", policies=None):
             errors.append("%s.end: a window must not end when it starts (leave end out to switch)" % here)
         days = clean.get("days")
         if type(days) is list:
-            days = clean["days"] = list(days)  # never the shared default list
             if not days:
                 errors.append("%s.days: name at least one day (0 = Monday .. 6 = Sunday)" % here)
             for day in days:

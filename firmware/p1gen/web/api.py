@@ -17,11 +17,12 @@ from p1gen import ticks
 from p1gen.app import config as configfile
 from p1gen.web import settings
 from p1gen.web.auth import client_key
-from p1gen.web.http import WebApp, error, errors, measured, reply
+from p1gen.web.http import JsonFile, WebApp, error, errors, measured, reply
 
 COOKIE = "p1gen_session"
 NO_PASSWORD = "no password set: set web.password when provisioning the board"
 _PAGE = __file__.rsplit("/", 1)[0] + "/index.html"
+_SCHEMA = __file__.rsplit("/", 1)[0] + "/schema/"
 
 
 def _web(req) -> WebApp:
@@ -228,9 +229,22 @@ async def config_set(req, body):
 
 @readable
 async def schema_get(req):
-    from p1gen.web import forms
-
-    return reply(forms.schema(req.args.get("source")))  # forms unloads itself
+    """Every config section's options for the page's forms; "source" lists the kinds and the
+    options of ?source=KIND, from the file generated from its module's OPTIONS (importing
+    the module would take more heap than a request may; tools/gen_source_schema.py)."""
+    kind = req.args.get("source") or "none"
+    if not kind.isalpha() and kind != "p1":
+        kind = "none"
+    try:
+        source = JsonFile(_SCHEMA + kind + ".json")
+        source.size()
+    except OSError:
+        source = JsonFile(_SCHEMA + "none.json")
+    out = {}
+    for name, opts in configfile.fixed_sections():
+        out[name] = opts
+    out["source"] = source
+    return reply(out)
 
 
 @readable
