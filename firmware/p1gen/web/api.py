@@ -25,9 +25,9 @@ _PAGE = __file__.rsplit("/", 1)[0] + "/index.html"
 _SCHEMA = __file__.rsplit("/", 1)[0] + "/schema/"
 
 
-def _web(req) -> WebApp:
-    """The running app, with its ``device``, ``auth`` and ``history``."""
-    return req.app  # pyright: ignore[reportReturnType]
+def _web(req):
+    """The running app (a WebApp), with its ``device``, ``auth`` and ``history``."""
+    return req.app
 
 
 def _session(req):

@@ -162,10 +162,10 @@ def json_parts(value):
     """The JSON text of ``value`` piece by piece; an Opt is written as its description."""
     if isinstance(value, Opt):
         value = option_view(value)
-    kind = type(value)
-    if kind is JsonFile:
+    if isinstance(value, JsonFile):
         yield from value.parts()
         return
+    kind = type(value)
     if kind is dict:
         sep = "{"
         # other tasks run between two answers and may change the device's dicts meanwhile
@@ -194,9 +194,9 @@ def json_size(value):
     """The length in bytes of the text ``json_parts(value)`` writes, without writing it."""
     if isinstance(value, Opt):
         value = option_view(value)
-    kind = type(value)
-    if kind is JsonFile:
+    if isinstance(value, JsonFile):
         return value.size()
+    kind = type(value)
     if kind is dict:
         n = 1 if value else 2
         for key in list(value):
@@ -207,7 +207,7 @@ def json_size(value):
         for item in value:
             n += 1 + json_size(item)
         return n
-    if kind is str:
+    if isinstance(value, str):
         n = 2
         for i in range(0, len(value), 128):
             n += len(json.dumps(value[i:i + 128]).encode()) - 2
