@@ -15,6 +15,7 @@ from array import array
 
 MISSING = -0x8000  # int16 minimum: "unknown at this sample"
 _HI = 0x7FFF  # in tens: 327 kW or 327 A, and 7 characters with its sign
+_NULL = "   null"  # as wide as -327670
 
 # what the status page charts: grid power, PV power, reported current and the car's current
 CHANNELS = ("grid_w", "pv_w", "report_ma", "ev_ma")
@@ -89,7 +90,7 @@ class History:
                 parts = []
                 for j in range(k, end):
                     value = column[(first + j) % self.size]
-                    parts.append("%7s" % ("null" if value == MISSING else str(value * 10)))  # -327670
+                    parts.append(_NULL if value == MISSING else "%7d" % (value * 10))
                 yield ("," if k else "") + ",".join(parts)
                 k = end
             yield "]"
