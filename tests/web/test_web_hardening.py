@@ -117,7 +117,7 @@ def test_concurrent_readers_get_whole_answers_or_a_clear_503(inst):
 def test_a_full_schedule_then_policy_changes_all_succeed(inst):
     """Before: after a schedule of 12 entries, PUT /api/policy failed with 500 in 9 of 10 tries."""
     cookie = login(inst)
-    days = [0, 1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4, 5, 6, 0, 1]
+    days = [0, 1, 2, 3, 4, 5, 6]  # each weekday once: the longest list the validator accepts
     entries = [{"policy": "fixed" if i % 2 else "off", "start": "%02d:00" % i, "end": "%02d:59" % i, "days": days}
                for i in range(16)]
     status, _, body = call(inst, "PUT", "/api/schedule", {"entries": entries}, cookie=cookie)

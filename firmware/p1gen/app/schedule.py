@@ -77,9 +77,12 @@ def validate(entries, where="schedule", policies=None):
         if type(days) is list:
             if not days:
                 errors.append("%s.days: name at least one day (0 = Monday .. 6 = Sunday)" % here)
-            for day in days:
+            for i, day in enumerate(days):
                 if type(day) is int and not 0 <= day <= 6:
                     errors.append("%s.days: %d is no weekday (0 = Monday .. 6 = Sunday)" % (here, day))
+                    break
+                if day in days[:i]:
+                    errors.append("%s.days: %d is named twice" % (here, day))
                     break
         settings = entry.get("settings", {})
         name = clean.get("policy")

@@ -77,6 +77,12 @@ def _check(req, given):
     return None if ok else _refused(ok, auth.locked_ms(client))
 
 
+def _login_needed(req, text):
+    if not _web(req).auth.password_set():
+        return error(403, NO_PASSWORD)
+    return error(401, text)
+
+
 def readable(handler):
     """A read: open when web.open_reads, else it needs a login."""
     async def wrapper(req):
@@ -90,9 +96,7 @@ def writable(handler):
     """A change: it needs a login session and a JSON body, handed to the handler."""
     async def wrapper(req):
         if not _session(req):
-            if not _web(req).auth.password_set():
-                return error(403, NO_PASSWORD)
-            return error(401, "log in first")
+            return _login_needed(req, "log in first")
         body, bad = _json_body(req)
         return bad or await handler(req, body)
     return wrapper
@@ -109,9 +113,7 @@ def modem(handler):
             return error(403, "Basic auth is for the SoC modem, not for web pages: log in")
         given = _basic_password(req)
         if given is None:
-            if not _web(req).auth.password_set():
-                return error(403, NO_PASSWORD)
-            return error(401, "log in first (or send the password with HTTP Basic auth)")
+            return _login_needed(req, "log in first (or send the password with HTTP Basic auth)")
         return _check(req, given) or await handler(req)
     return wrapper
 
@@ -233,7 +235,7 @@ async def schema_get(req):
     options of ?source=KIND, from the file generated from its module's OPTIONS (importing
     the module would take more heap than a request may; tools/gen_source_schema.py)."""
     kind = req.args.get("source") or "none"
-    if not kind.isalpha() and kind != "p1":
+    if not all(c.isalpha() or c.isdigit() for c in kind):  # a file name, never a path
         kind = "none"
     try:
         source = JsonFile(_SCHEMA + kind + ".json")
