@@ -2,8 +2,8 @@
 
 Every request is bounded so a client can never hold the loop or the heap: a head of at
 most ``MAX_HEAD`` bytes, a body of at most ``MAX_BODY``, ``REQUEST_TIMEOUT_S`` for the
-whole exchange, at most ``MAX_CLIENTS`` at once, whose requests are read side by side but
-answered one after the other (so only one answer is ever being built in the heap).
+whole exchange, at most ``MAX_CLIENTS`` connections at once, whose requests are read and
+answered one after the other (so only one request is ever in the heap).
 
 Every answer carries a Content-Length, known before its status line goes out: a JSON
 answer is written twice, once to measure it and once to send it, piece by piece, so no
@@ -292,29 +292,30 @@ class WebApp(Microdot):
             gc.collect()
 
     async def _exchange(self, reader, writer):
-        try:
-            req = await Request.create(self, _BoundedReader(reader, MAX_HEAD),  # pyright: ignore[reportArgumentType]
-                                       writer, writer.get_extra_info("peername"))
-        except HeadTooLarge:
-            self.bad += 1
-            res = error(431, "request line and headers must fit in %d bytes, each line in %d" % (MAX_HEAD, MAX_LINE))
-        except MemoryError:
-            res = self.no_memory()
-        except Exception:
-            self.bad += 1
-            res = error(400, "malformed HTTP request")
-        else:
-            if req is None:
-                return
-            async with self._one_at_a_time:  # one answer in the heap at a time
-                gc.collect()  # ... on a heap freed of the last one's garbage
+        # one request in the heap at a time, from its first line to the end of its answer:
+        # the others wait as bare connections (a slow one holds them up for at most
+        # REQUEST_TIMEOUT_S, the telegrams not at all)
+        async with self._one_at_a_time:
+            gc.collect()  # ... on a heap freed of the last one's garbage
+            try:
+                req = await Request.create(self, _BoundedReader(reader, MAX_HEAD),  # pyright: ignore[reportArgumentType]
+                                           writer, writer.get_extra_info("peername"))
+            except HeadTooLarge:
+                self.bad += 1
+                res = error(431, "request line and headers must fit in %d bytes, each line in %d" % (MAX_HEAD, MAX_LINE))
+            except MemoryError:
+                res = self.no_memory()
+            except Exception:
+                self.bad += 1
+                res = error(400, "malformed HTTP request")
+            else:
+                if req is None:
+                    return
                 try:
                     res = await self.dispatch_request(req)
                 except MemoryError:
                     res = self.no_memory()
-                await secure(res).write(writer)
-            return
-        await secure(res).write(writer)
+            await secure(res).write(writer)
 
     def no_memory(self):
         """The answer when the heap cannot hold an answer right now (the page retries 503)."""
