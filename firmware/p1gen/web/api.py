@@ -15,13 +15,12 @@ from microdot import Response
 
 from p1gen import ticks
 from p1gen.app import config as configfile
-from p1gen.web import settings
+from p1gen.web import refused_changes, settings
 from p1gen.web.auth import client_key
 from p1gen.web.http import JsonFile, WebApp, error, errors, measured, reply
 
 COOKIE = "p1gen_session"
 NO_PASSWORD = "no password set: set web.password when provisioning the board"
-MIN_PASSWORD = 8  # characters of a web password set through the API
 _PAGE = __file__.rsplit("/", 1)[0] + "/index.html"
 _SCHEMA = __file__.rsplit("/", 1)[0] + "/schema/"
 
@@ -222,7 +221,7 @@ async def config_set(req, body):
     if type(body) is not dict:
         return errors(["config: send an object of sections, e.g. {\"web\": {...}}"])
     web = _web(req)
-    errs = refused(body, web.device.config) or web.device.apply_config(body)
+    errs = refused_changes(body, web.device.config) or web.device.apply_config(body)
     if not errs and "password" in (body.get("web") or {}):
         web.auth.logout_all(keep=req.cookies.get(COOKIE))  # a new password ends every other login
     return _outcome(errs, web.device.config_public())
@@ -262,28 +261,6 @@ async def history_get(req):
 async def ev_state(req):
     params, bad = ev_params(req.args)
     return _outcome(bad or _web(req).device.ev_state(params), {"ok": True, "ev_state": params})
-
-
-def refused(changes, config):
-    """Errors for changes through the API that would lock the owner out of the board
-    (they are allowed in a file written over USB); ``config`` is the running one."""
-    errors = []
-    if type(changes) is not dict:
-        return errors
-    web = changes.get("web")
-    if type(web) is dict:
-        if web.get("enabled") is False:
-            errors.append("web.enabled: switching the web server off over the network would lock you out; "
-                          "do it over USB (p1gen provision)")
-        if "password" in web:
-            pw = web["password"]
-            if type(pw) is not str or len(pw) < MIN_PASSWORD or not pw.strip():
-                errors.append("web.password: must be at least %d characters, not only spaces" % MIN_PASSWORD)
-    wifi = changes.get("wifi")
-    if type(wifi) is dict and wifi.get("ssid") == "" and config["wifi"].get("ssid"):
-        errors.append("wifi.ssid: clearing it would take the board off the network; do it over USB "
-                      "(p1gen provision)")
-    return errors
 
 
 def ev_params(args):
