@@ -23,7 +23,7 @@ from p1gen.app.files import write_atomic
 
 PATH = "config.json"
 BAD_COPY = "config.bad.json"  # a file that did not load is kept here before being replaced
-MAX_FILE = 16384  # bytes: the largest config the validator accepts is about 9 KB
+MAX_FILE = 16384  # bytes: the largest config the validator accepts is about 4 KB
 MAX_DEPTH = 8  # nesting of [ and {: a valid config needs 5
 
 WIFI = (
