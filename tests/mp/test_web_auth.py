@@ -72,7 +72,8 @@ def test_lockout_refuses_even_the_right_password_then_releases():
     assert a.locked_ms() == 2000
     clock.step(2000)
     assert a.check("s3cret!") is True
-    assert a.failures == 0 and a.locked_ms() == 0
+    assert a.locked_ms() == 0
+    assert a.check("guess") is False and a.locked_ms() == 0  # its own count starts again
 
 
 def test_guessing_in_a_loop_is_slow_and_uses_no_memory():
@@ -161,3 +162,82 @@ def test_state_has_no_secret():
     text = repr(a.state())
     assert "hunter2" not in text and "wrong" not in text
     assert a.state()["failures"] == 1 and a.state()["password_set"] is True
+    assert set(a.state()) == {"failures", "locked_clients", "sessions", "password_set"}
+
+
+def test_client_key_is_the_host_part_of_a_peer():
+    assert authmod.client_key(("192.168.1.7", 50123)) == "192.168.1.7"
+    # the unix port's raw sockaddr_in: family, port, address, padding
+    raw = b"\x02\x00\xc3\x50\x7f\x00\x00\x02" + b"\x00" * 8
+    other_port = b"\x02\x00\x11\x11\x7f\x00\x00\x02" + b"\x00" * 8
+    assert authmod.client_key(raw) == authmod.client_key(other_port) == b"\x7f\x00\x00\x02"
+    assert authmod.client_key(None) is None
+
+
+def test_a_right_password_elsewhere_does_not_reset_a_guesser():
+    """Issue 13.8: a SoC modem posting the right password every 10 s reset the one
+    shared counter, and a guesser beside it got 36 guesses in 120 s."""
+    a, clock, _ = make()
+    guesses = 0
+    for second in range(120):
+        if second % 10 == 0:
+            assert a.check("s3cret!", "modem") is True
+        for _ in range(10):
+            if a.check("guess%d" % guesses, "guesser") is False:
+                guesses += 1
+        clock.step(1000)
+    # 3 free, then 1 + 2 + 4 + 8 + 16 + 32 + 64 s of brake: 7 more within 120 s
+    assert guesses <= 10, guesses
+    assert a.locked_ms("guesser") > 0 and a.locked_ms("modem") == 0
+
+
+def test_the_owner_logs_in_from_a_client_that_has_not_failed():
+    """Issue 13.9: while someone guesses, the owner was locked out without bound."""
+    a, clock, _ = make()
+    owner_ok = 0
+    for minute in range(7):
+        for _ in range(600):
+            a.check("guess", "guesser")
+            clock.step(100)
+        owner_ok += a.check("s3cret!", "owner") is True
+    assert owner_ok == 7
+    assert a.check("s3cret!", "guesser") is None  # the guesser itself stays locked
+
+
+def test_the_global_ceiling_holds_for_many_addresses_together():
+    a, clock, _ = make()
+    heard = 0
+    # 40 addresses, each within its own free guesses, as fast as they can for 10 minutes
+    for step in range(6000):
+        client = "10.0.0.%d" % (step % 40)
+        if a.check("guess%d" % step, client) is False:
+            heard += 1
+        clock.step(100)
+    # GLOBAL_FREE, one more per GLOBAL_REFILL_MS, and a first try for each of the tracked addresses
+    allowed = authmod.GLOBAL_FREE + 600000 // authmod.GLOBAL_REFILL_MS + authmod.MAX_TRACKED
+    assert heard <= allowed, (heard, allowed)
+    assert len(a._clients) <= authmod.MAX_TRACKED  # memory bounded whatever the number of addresses
+    # once the table has room again (an hour quiet), an address that never failed is heard at once
+    clock.step(3600001)
+    a.expire()
+    assert a.check("s3cret!", "owner") is True
+
+
+def test_a_new_address_above_the_ceiling_is_heard_once():
+    a, clock, _ = make()
+    for i in range(authmod.GLOBAL_FREE):
+        a.check("guess", "g%d" % (i % 5))
+    assert a.check("s3cret!", "owner") is True  # never failed: heard
+    assert a.check("guess", "newcomer") is False  # heard once
+    assert a.check("guess", "newcomer") is None  # then waits for the ceiling
+    assert 0 < a.locked_ms("newcomer") <= authmod.GLOBAL_REFILL_MS
+
+
+def test_logout_all_keeps_the_session_that_changed_the_password():
+    """Issue 13.12: a password change ends every other session."""
+    a, clock, _ = make()
+    mine, other, third = a.open_session(), a.open_session(), a.open_session()
+    a.logout_all(keep=mine)
+    assert a.session(mine) and not a.session(other) and not a.session(third)
+    a.logout_all()
+    assert not a.session(mine)

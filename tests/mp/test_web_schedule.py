@@ -53,6 +53,7 @@ def test_validate_rejects_bad_entries_with_clear_messages():
         ({"policy": "solar", "start": "07:00", "end": "07:00"}, "schedule.0.end:"),
         ({"policy": "solar", "start": "07:00", "days": [7]}, "schedule.0.days: 7 is no weekday"),
         ({"policy": "solar", "start": "07:00", "days": []}, "schedule.0.days: name at least one day"),
+        ({"policy": "solar", "start": "07:00", "days": [1, 2, 1]}, "schedule.0.days: 1 is named twice"),
         ({"policy": "solar", "start": "07:00", "days": "mon"}, "schedule.0.days: must be a list"),
         ({"policy": "solar", "start": "07:00", "colour": 1}, "schedule.0.colour: unknown key"),
         ({"policy": "fixed", "start": "07:00", "settings": {"current_ma": 1}}, "schedule.0.settings.current_ma: must be at least"),

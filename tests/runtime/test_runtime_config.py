@@ -46,6 +46,35 @@ def test_bad_configs_give_their_message_and_failsafe_telegrams():
             assert status["control"]["failsafe"] is True
 
 
+BROKEN_FILES = {
+    "bytes FF FE 00 01": (b"\xff\xfe\x00\x01", "config.json: not valid JSON"),
+    "10 KB of [": (b"[" * 10240, "config.json: nested deeper than 8 levels"),
+    "200 KB": (b'{"control": {"fuse_a": 25}, "pad": "' + b"x" * 200000 + b'"}', "config.json: too large (200"),
+}
+
+
+def test_a_broken_file_of_any_kind_runs_failsafe_with_the_page_up():
+    """Issue 13.7: these crashed the app at boot (UnicodeError, MemoryError): on a board, a
+    reset loop with no telegram ever sent."""
+    with contextlib.ExitStack() as stack:
+        firmwares = {name: stack.enter_context(runner.start(data)) for name, (data, _) in BROKEN_FILES.items()}
+        readers = {name: stack.enter_context(fw.reader()) for name, fw in firmwares.items()}
+        for name, fw in firmwares.items():
+            got = readers[name].wait(3, timeout=30)
+            assert [e for _, _, _, e in got] == [None] * 3, name
+            assert [l1_ma(p) for _, _, p, _ in got] == [FAILSAFE_MA] * 3, name
+            status = get_json(fw.http_port, "/api/status")
+            assert status["control"]["failsafe"] is True and status["config_ok"] is False
+            assert BROKEN_FILES[name][1] in status["config_errors"][0], (name, status["config_errors"])
+            assert "<title>p1gen</title>" in _page(fw.http_port)
+
+
+def _page(port):
+    import urllib.request
+
+    return urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=10).read().decode()
+
+
 def test_missing_config_runs_failsafe():
     with runner.start(None) as fw, fw.reader() as reader:
         got = reader.wait(3, timeout=30)
@@ -88,18 +117,22 @@ def test_interval_setting(interval_s):
 
 
 def post_json(port, path, body, password):
-    import base64
+    """POST ``body`` as the logged-in owner (the API takes HTTP Basic auth only from the SoC modem)."""
     import http.client
 
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    auth = base64.b64encode(b"admin:" + password.encode()).decode()
-    try:
-        conn.request("POST", path, body=json.dumps(body).encode(),
-                     headers={"Content-Type": "application/json", "Authorization": "Basic " + auth})
-        resp = conn.getresponse()
-        return resp.status, json.loads(resp.read() or b"null")
-    finally:
-        conn.close()
+    def post(path, body, headers):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("POST", path, body=json.dumps(body).encode(),
+                         headers=dict(headers, **{"Content-Type": "application/json"}))
+            resp = conn.getresponse()
+            return resp.status, json.loads(resp.read() or b"null"), resp.getheader("Set-Cookie")
+        finally:
+            conn.close()
+
+    status, answer, cookie = post("/api/login", {"password": password}, {})
+    assert status == 200, answer
+    return post(path, body, {"Cookie": cookie.split(";")[0]})[:2]
 
 
 def import_wh(parsed):

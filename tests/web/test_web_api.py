@@ -263,7 +263,7 @@ def test_no_password_set_refuses_writes_clearly():
         assert status == 403 and "web.password" in body["error"]
         status, body, _ = c.request("PUT", "/api/policy", {"policy": "off"}, headers=basic(""))
         assert status == 403
-        assert c.get("/api/session")[1]["password_set"] is False
+        assert inst.status()["web"]["password_set"] is False
 
 
 def test_policy_without_settings_keeps_the_saved_ones(inst, cookie):

@@ -46,11 +46,22 @@ def explain(page, inst, what):
 
 
 def wait_js(page, inst, expression, timeout_ms=15000):
-    """page.wait_for_function, failing with what the page and the firmware said."""
-    try:
-        page.wait_for_function(expression, timeout=timeout_ms)
-    except sync_api.TimeoutError:
-        raise explain(page, inst, expression) from None
+    """Wait until ``expression`` holds in the page, failing with what the page and the firmware
+    said. Polled from here: page.evaluate is not subject to the page's Content-Security-Policy,
+    which (rightly) forbids the eval that page.wait_for_function runs inside the page."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise explain(page, inst, expression)
+        time.sleep(0.1)
+
+
+def new_page(browser, **kwargs):
+    """A page that records every Content-Security-Policy violation in ``page.csp``."""
+    page = browser.new_page(**kwargs)
+    page.csp = []
+    page.on("console", lambda m: page.csp.append(m.text) if "Content Security Policy" in m.text else None)
+    return page
 
 
 def click(page, inst, selector):
@@ -69,7 +80,7 @@ def wait_history(inst, samples, timeout_s):
 
 
 def test_login_switch_policy_and_see_the_telegram_change(inst, browser):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = new_page(browser, viewport={"width": 1280, "height": 900})
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(inst.client.base + "/")
@@ -102,11 +113,12 @@ def test_login_switch_policy_and_see_the_telegram_change(inst, browser):
     wait_js(page, inst, "document.querySelector('#v-reported b').textContent.startsWith('%.1f')" % now[0], 10000)
     assert inst.status()["policy"]["name"] == "off"
     assert not errors, errors
+    assert page.csp == [], page.csp  # the page works within its own security policy
     page.close()
 
 
 def test_config_errors_appear_next_to_the_field(inst, browser):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = new_page(browser, viewport={"width": 1280, "height": 900})
     page.goto(inst.client.base + "/")
     page.fill("#login-password", PASSWORD)
     page.click("#login-button")
@@ -150,6 +162,7 @@ def test_config_errors_appear_next_to_the_field(inst, browser):
     page.click("#schedule-save")
     wait_js(page, inst, "document.querySelector('#schedule-msg').textContent === 'Schedule saved.'")
     assert inst.client.get("/api/schedule")[1]["entries"][0]["days"] == [5]
+    assert page.csp == [], page.csp  # the page works within its own security policy
     page.close()
 
 
@@ -157,7 +170,7 @@ def test_page_fits_a_phone_and_a_desktop(inst, browser):
     wait_history(inst, 2, 30)  # two samples draw a line in the chart
     os.makedirs(SHOTS, exist_ok=True)
     for name, viewport in (("phone", {"width": 390, "height": 844}), ("desktop", {"width": 1280, "height": 900})):
-        page = browser.new_page(viewport=viewport, device_scale_factor=1)
+        page = new_page(browser, viewport=viewport, device_scale_factor=1)
         page.goto(inst.client.base + "/")
         wait_js(page, inst, "document.querySelector('#v-grid b') && "
                                "document.querySelector('#v-grid b').textContent.endsWith('W')", 20000)
@@ -172,4 +185,5 @@ def test_page_fits_a_phone_and_a_desktop(inst, browser):
         path = os.path.join(SHOTS, "status-page-%s.png" % name)
         page.screenshot(path=path, full_page=True)
         assert os.path.getsize(path) > 10000
+        assert page.csp == [], page.csp  # the page works within its own security policy
         page.close()

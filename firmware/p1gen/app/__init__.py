@@ -1,2 +1,2 @@
 """The device side of the firmware: config file, the running Device, its tasks
-(supervisor.py starts them), the schedule and the history ring buffer."""
+(supervisor.py starts them) and the schedule."""

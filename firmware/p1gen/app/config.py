@@ -9,8 +9,10 @@ Every section is optional and filled with defaults. Errors name the key, say
 what is wrong and what is allowed ("control.fuse_a: must be at most 63, got
 80"). A section with errors runs on its defaults, and a config with any error
 starts no energy source, so the telegrams carry the failsafe report until the
-config is fixed. Saving writes a temporary file and renames it over the old
-one, so a power cut leaves either the old file or the new one.
+config is fixed. A file that cannot be read at all (bad bytes, too deep, too large)
+is reported the same way and runs on the defaults. Saving streams the JSON to a
+temporary file and renames it over the old one, so a power cut leaves either the old
+file or the new one, and no step needs the whole text in one piece of heap.
 """
 import json
 import os
@@ -21,12 +23,14 @@ from p1gen.app.files import write_atomic
 
 PATH = "config.json"
 BAD_COPY = "config.bad.json"  # a file that did not load is kept here before being replaced
+MAX_FILE = 16384  # bytes: the largest config the validator accepts is about 4 KB
+MAX_DEPTH = 8  # nesting of [ and {: a valid config needs 5
 
 WIFI = (
-    Opt("ssid", str, "", "Wi-Fi network name (empty: no Wi-Fi)"),
+    Opt("ssid", str, "", "Wi-Fi network name, at most 32 bytes (empty: no Wi-Fi)", hi=32),
     Opt("password", str, "", "Wi-Fi password", secret=True),
     Opt("hostname", str, "p1gen", "name on the network, reachable as <hostname>.local"),
-    Opt("country", str, "NL", "Wi-Fi regulatory country, two letters"),
+    Opt("country", str, "NL", "Wi-Fi regulatory country, two capital letters (ISO 3166; XX: worldwide)"),
     Opt("ntp", str, "gateway", 'IPv4 address of an NTP server for the clock (telegram time stamps, the schedule); '
         '"gateway": the router; "": none'),
 )
@@ -101,9 +105,41 @@ def validate(raw):
     if ntp not in ("", "gateway") and not _is_ipv4(ntp):
         errors.append('wifi.ntp: must be an IPv4 address, "gateway" or "", got "%s"' % ntp)
         config["wifi"]["ntp"] = "gateway"
+    _wifi(config["wifi"], errors)
+    _control(config.get("control"), errors)
     config["source"] = _source(raw.get("source", {"kind": "none"}), errors)
     _policies(raw, config, errors)
+    if len(errors) > options.MAX_ERRORS:
+        errors[options.MAX_ERRORS - 1:] = ["... and more errors"]
     return config, errors
+
+
+def _wifi(wifi, errors):
+    country = wifi["country"]
+    if not valid_country(country):
+        errors.append('wifi.country: must be a two-letter country code such as NL, BE or DE (XX: worldwide), '
+                      'got "%s"' % country[:8])
+        wifi["country"] = "NL"
+    if len(wifi["ssid"].encode()) > 32:
+        errors.append("wifi.ssid: must be at most 32 bytes in UTF-8, got %d" % len(wifi["ssid"].encode()))
+        wifi["ssid"] = ""
+
+
+def valid_country(code):
+    """Two capital letters (ISO 3166; the Wi-Fi driver takes XX, or a code it does not
+    know, as worldwide)."""
+    return len(code) == 2 and "AA" <= code <= "ZZ" and code.isalpha()
+
+
+def _control(control, errors):
+    """The rules between two settings of the control section."""
+    if not control:
+        return
+    if control.get("min_a", 0) > control.get("max_a", 999):
+        errors.append("control.min_a: must be at most max_a (%d), got %d" % (control["max_a"], control["min_a"]))
+    if control.get("car_phases", 1) > control.get("phases", 3):
+        errors.append("control.car_phases: a %d-phase car cannot charge on a %d-phase installation"
+                      % (control["car_phases"], control["phases"]))
 
 
 def _is_ipv4(text):
@@ -149,6 +185,8 @@ def _policies(raw, config, errors):
         errors.append("policies: must be an object {policy name: settings}, got %s" % type(given).__name__)
         given = {}
     for pname in given:
+        if len(errors) > options.MAX_ERRORS:
+            break
         opts = known.get(pname)
         if opts is None:
             errors.append("policies.%s: unknown policy (allowed: %s)" % (pname, ", ".join(sorted(known))))
@@ -228,25 +266,82 @@ def merge(saved, changes):
     return out
 
 
+_readable = {}  # path -> whether its last read worked (a save then need not read it again)
+
+
 def read(path=PATH):
-    """(raw dict, errors) from the file; errors say why it could not be read."""
+    """(raw dict, errors) from the file; errors say why it could not be read.
+
+    Any file at all gives an answer: bad bytes, deep nesting, a huge file are errors,
+    never an exception (the board then runs on defaults, failsafe telegrams)."""
     try:
-        with open(path) as f:
-            text = f.read()
+        size = os.stat(path)[6]
     except OSError:
+        _readable[path] = True
         return {}, ["%s: not found; running on defaults with no energy source (failsafe telegrams)" % path]
-    try:
-        raw = json.loads(text)
-    except ValueError as e:
-        stripped = text.strip()
-        if stripped.startswith("{") and not stripped.endswith("}"):
-            why = "truncated (%d bytes, no closing })" % len(text)
-        else:
-            why = "not valid JSON (%s)" % (e.args[0] if e.args else "syntax error")
+    raw, why = _parse(path, size)
+    _readable[path] = raw is not None
+    if raw is None:
         return None, ["%s: %s; running on defaults with no energy source (failsafe telegrams)" % (path, why)]
-    if type(raw) is not dict:
-        return None, ["%s: must hold one JSON object {...}" % path]
     return raw, []
+
+
+def _parse(path, size):
+    """(raw, None) or (None, why)."""
+    if size > MAX_FILE:
+        return None, "too large (%d bytes, at most %d)" % (size, MAX_FILE)
+    try:
+        with open(path, "rb") as f:
+            why = shape(f)
+            if why:
+                return None, why
+            f.seek(0)
+            raw = json.load(f)
+    except ValueError as e:
+        return None, "not valid JSON (%s)" % (e.args[0] if e.args else "syntax error")
+    except Exception as e:  # UnicodeError, MemoryError, OSError: the file cannot be used as it is
+        import gc
+
+        gc.collect()
+        return None, "cannot be read (%s)" % type(e).__name__
+    if type(raw) is not dict:
+        return None, "must hold one JSON object {...}"
+    return raw, None
+
+
+def shape(f):
+    """Why the JSON in stream ``f`` cannot be a config before parsing it (or None): read in
+    small pieces, so no depth or byte of it costs more heap than the piece."""
+    depth = 0
+    in_text = escaped = False
+    first = last = None
+    while True:
+        piece = f.read(256)
+        if not piece:
+            break
+        for b in piece:
+            if b > 0x20 and first is None:
+                first = b
+            if b > 0x20:
+                last = b
+            if in_text:
+                if escaped:
+                    escaped = False
+                elif b == 0x5C:  # backslash
+                    escaped = True
+                elif b == 0x22:
+                    in_text = False
+            elif b == 0x22:
+                in_text = True
+            elif b == 0x7B or b == 0x5B:  # { [
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return "nested deeper than %d levels" % MAX_DEPTH
+            elif b == 0x7D or b == 0x5D:
+                depth -= 1
+    if first == 0x7B and (last != 0x7D or depth > 0):
+        return "truncated (no closing })"
+    return None
 
 
 def load(path=PATH):
@@ -259,19 +354,16 @@ def load(path=PATH):
 def save(path, raw):
     """Write raw atomically: a temporary file, then a rename over the old one.
 
-    A file that exists but does not load is first kept as config.bad.json."""
-    if _exists(path) and read(path)[0] is None:
+    A file that does not load is first kept as config.bad.json (the config a device runs
+    was read at its start: the file is not read again then)."""
+    readable = _readable.get(path)
+    if readable is None:
+        readable = read(path)[0] is not None
+    if not readable:
         folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
         try:
             os.rename(path, folder + BAD_COPY)
         except OSError:
             pass
-    write_atomic(path, json.dumps(raw))
-
-
-def _exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
+    write_atomic(path, lambda f: json.dump(raw, f))
+    _readable[path] = True

@@ -168,7 +168,8 @@ class Device:
         return errors
 
     def _save_and_use(self, raw, only=None):
-        cfg, errors = configfile.validate(raw)
+        cfg, every_error = configfile.validate(raw)
+        errors = every_error
         if only is not None:
             errors = [e for e in errors if any(e.startswith(key) for key in only)]
         if errors:
@@ -179,7 +180,7 @@ class Device:
             return ["config: could not be saved (%s)" % e]
         old, old_errors = self.config, self.config_errors
         self.raw, self.config = raw, cfg
-        self.config_errors = configfile.validate(raw)[1]
+        self.config_errors = every_error
         if _without_policy(old["control"]) != _without_policy(cfg["control"]):
             self.controller = self._new_controller()  # its settings are fixed at construction
         else:

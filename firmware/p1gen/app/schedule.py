@@ -75,12 +75,14 @@ def validate(entries, where="schedule", policies=None):
             errors.append("%s.end: a window must not end when it starts (leave end out to switch)" % here)
         days = clean.get("days")
         if type(days) is list:
-            days = clean["days"] = list(days)  # never the shared default list
             if not days:
                 errors.append("%s.days: name at least one day (0 = Monday .. 6 = Sunday)" % here)
-            for day in days:
+            for i, day in enumerate(days):
                 if type(day) is int and not 0 <= day <= 6:
                     errors.append("%s.days: %d is no weekday (0 = Monday .. 6 = Sunday)" % (here, day))
+                    break
+                if day in days[:i]:
+                    errors.append("%s.days: %d is named twice" % (here, day))
                     break
         settings = entry.get("settings", {})
         name = clean.get("policy")

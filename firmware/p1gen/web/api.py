@@ -1,457 +1,347 @@
-"""The HTTP API and the status page, on microdot, in the telegram task's asyncio loop.
+"""The routes of the HTTP API and the status page (docs/web.md).
 
-Every handler is a short coroutine (no blocking call), and every request is bounded so a
-client can never hold the loop or the heap: a head of at most ``MAX_HEAD`` bytes, a body
-of at most ``MAX_BODY``, ``REQUEST_TIMEOUT_S`` for the whole exchange, and at most
-``MAX_CLIENTS`` at once, whose requests are read side by side but answered one after the
-other (so only one answer is ever being built in the heap). Errors are JSON ``{"error": text}`` or ``{"errors": [texts]}``
-with a 4xx status; config errors name the key as "section.key: why".
+Handlers are module-level coroutines; who may call them is said by a decorator, as
+microdot's own auth extension does: ``@readable`` (open when web.open_reads, else a
+login), ``@writable`` (a login session and a JSON body), ``@modem`` (the SoC modem's
+callback, the one place HTTP Basic auth counts). A handler finds the device, the logins
+and the history on ``req.app`` (``make_app``). Errors are JSON ``{"error": text}`` or
+``{"errors": [texts]}`` with a 4xx status, through the app's error handlers; config
+errors name the key as "section.key: why".
 """
 
-import asyncio
 import json
 
-from microdot import Microdot, Request, Response
+from microdot import Response
 
 from p1gen import ticks
-from p1gen.options import Opt, defaults as _defaults
+from p1gen.app import config as configfile
+from p1gen.web import refused_changes, settings
+from p1gen.web.auth import client_key
+from p1gen.web.http import JsonFile, WebApp, error, errors, measured, reply
 
-MAX_HEAD = 2048
-MAX_BODY = 4096
-MAX_CLIENTS = 3
-REQUEST_TIMEOUT_S = 5
 COOKIE = "p1gen_session"
-
-Request.max_content_length = MAX_BODY
-Request.max_body_length = MAX_BODY
-Request.max_readline = MAX_HEAD
-Response.send_file_buffer_size = 256  # the page goes out in small pieces (a fragmented heap)
-
+NO_PASSWORD = "no password set: set web.password when provisioning the board"
 _PAGE = __file__.rsplit("/", 1)[0] + "/index.html"
+_SCHEMA = __file__.rsplit("/", 1)[0] + "/schema/"
 
 
-class HeadTooLarge(Exception):
-    pass
+def _web(req):
+    """The running app (a WebApp), with its ``device``, ``auth`` and ``history``."""
+    return req.app
 
 
-class _BoundedReader:
-    """Gives microdot the request line by line, but never more than ``cap`` bytes of head.
-
-    asyncio's own readline reads until a newline however long the line is; this one
-    reads in small pieces and stops at the cap, so an endless header costs nothing.
-    """
-
-    def __init__(self, stream, cap):
-        self._stream = stream
-        self._left = cap
-        self._buf = b""
-
-    async def readline(self):
-        while True:
-            end = self._buf.find(b"\n")
-            if end >= 0:
-                line, self._buf = self._buf[:end + 1], self._buf[end + 1:]
-                return line
-            if self._left <= 0:
-                raise HeadTooLarge()
-            piece = await self._stream.read(min(256, self._left))
-            if not piece:
-                line, self._buf = self._buf, b""
-                return line
-            self._left -= len(piece)
-            self._buf += piece
-
-    async def readexactly(self, n):
-        if n < 0:
-            raise ValueError("negative length")
-        while len(self._buf) < n:
-            piece = await self._stream.read(n - len(self._buf))
-            if not piece:
-                raise EOFError("body shorter than Content-Length")
-            self._buf += piece
-        out, self._buf = self._buf[:n], self._buf[n:]
-        return out
-
-    async def read(self, n=-1):
-        if self._buf:
-            out, self._buf = self._buf, b""
-            return out
-        return await self._stream.read(n)
+def _session(req):
+    return _web(req).auth.session(req.cookies.get(COOKIE))
 
 
-def reply(value, status=200, headers=None):
-    """A JSON response streamed in small pieces: a big answer never needs one big string."""
-    out = {"Content-Type": "application/json; charset=UTF-8"}
-    if headers:
-        out.update(headers)
-    # microdot streams a generator body (its type stub only names str and bytes)
-    return Response(_batched(_json_parts(value)), status, out)  # pyright: ignore[reportArgumentType]
+def _web_settings(req):
+    return settings(_web(req).device.config)
 
 
-def error(status, text, headers=None):
-    return reply({"error": text}, status, headers)
-
-
-def errors(texts):
-    return reply({"errors": list(texts)}, 400)
-
-
-def _json_parts(value):
-    """The JSON text of ``value`` piece by piece; an Opt is written as its description."""
-    if isinstance(value, Opt):
-        value = _option_view(value)
-    kind = type(value)
-    if kind is dict:
-        sep = "{"
-        # other tasks run between the pieces and may change the device's dicts meanwhile
-        for key in list(value):
-            yield sep + json.dumps(str(key)) + ":"
-            sep = ","
-            yield from _json_parts(value.get(key))
-        yield "{}" if sep == "{" else "}"
-    elif kind is list or kind is tuple:
-        sep = "["
-        for item in value:
-            yield sep
-            sep = ","
-            yield from _json_parts(item)
-        yield "[]" if sep == "[" else "]"
-    elif isinstance(value, str) and len(value) > 128:  # e.g. the last telegram: no big copy
-        yield '"'
-        for i in range(0, len(value), 128):
-            yield json.dumps(value[i:i + 128])[1:-1]
-        yield '"'
-    else:
-        yield json.dumps(value)
-
-
-def _batched(parts, size=200):
-    """Pieces of about ``size`` characters: small blocks still fit a fragmented heap
-    (a 1 KB block often does not, even with 30 KB free)."""
-    buf = []
-    n = 0
-    for part in parts:
-        buf.append(part)
-        n += len(part)
-        if n >= size:
-            yield "".join(buf)
-            buf = []
-            n = 0
-    if buf:
-        yield "".join(buf)
-
-
-class WebApp(Microdot):
-    """microdot with bounded requests; counts what it refused for the status API."""
-
-    def __init__(self):
-        super().__init__()
-        self.clients = 0
-        self.refused = 0  # connections turned away because MAX_CLIENTS were busy
-        self.timeouts = 0  # requests cut off after REQUEST_TIMEOUT_S
-        self.bad = 0  # malformed or oversized requests
-        self.last_error = None  # why the last exchange broke off
-        self._one_at_a_time = asyncio.Lock()
-
-    async def handle_request(self, reader, writer):
-        if self.clients >= MAX_CLIENTS:
-            self.refused += 1
-            await self._send(writer, error(503, "busy: at most %d clients at once" % MAX_CLIENTS), 1)
-            await _close(writer)
-            return
-        self.clients += 1
-        try:
-            await asyncio.wait_for(self._exchange(reader, writer), REQUEST_TIMEOUT_S)
-        except asyncio.TimeoutError:
-            self.timeouts += 1
-            await self._send(writer, error(408, "request not complete within %d s" % REQUEST_TIMEOUT_S), 1)
-        except Exception as e:  # the client went away mid-exchange, or the answer failed
-            self.last_error = "%s: %s" % (type(e).__name__, e)
-            print("p1gen web:", self.last_error)
-        finally:
-            self.clients -= 1
-            await _close(writer)
-
-    async def _exchange(self, reader, writer):
-        try:
-            req = await Request.create(self, _BoundedReader(reader, MAX_HEAD),  # pyright: ignore[reportArgumentType]
-                                       writer, writer.get_extra_info("peername"))
-        except HeadTooLarge:
-            self.bad += 1
-            res = error(431, "request line and headers must fit in %d bytes" % MAX_HEAD)
-        except Exception:
-            self.bad += 1
-            res = error(400, "malformed HTTP request")
-        else:
-            if req is None:
-                return
-            async with self._one_at_a_time:  # one answer in the heap at a time
-                res = await self.dispatch_request(req)
-                await res.write(writer)
-            return
-        await res.write(writer)
-
-    async def _send(self, writer, res, timeout_s):
-        try:
-            await asyncio.wait_for(res.write(writer), timeout_s)
-        except Exception:
-            pass
-
-
-async def _close(writer):
+def _json_body(req):
+    """(value, None) or (None, error response)."""
+    ctype = (req.content_type or "").split(";")[0].strip()
+    if ctype != "application/json":
+        return None, error(415, "send the body as application/json")
     try:
-        await asyncio.wait_for(writer.aclose(), 1)
+        import io
+
+        why = configfile.shape(io.BytesIO(req.body or b""))
+        if why:
+            return None, error(400, "body is not valid JSON: %s" % why)
+        return json.loads(req.body.decode()), None
+    except MemoryError:
+        raise
     except Exception:
-        pass
+        return None, error(400, "body is not valid JSON")
 
 
-def make_app(device, auth, web_options, history=None):
-    """The app serving ``device``; ``web_options`` is the "web" section's OPTIONS (for its defaults)."""
-    app = WebApp()
-    web_defaults = _defaults(web_options)
+def _refused(ok, wait_ms):
+    """The answer to a password that was refused (ok False) or not even tried (ok None)."""
+    wait_s = (wait_ms + 999) // 1000
+    if ok is None:
+        return error(429, "too many wrong passwords from here: try again in %d s" % wait_s,
+                     {"Retry-After": str(wait_s)})
+    if wait_s:
+        return error(401, "wrong password; next try in %d s" % wait_s, {"Retry-After": str(wait_s)})
+    return error(401, "wrong password")
 
-    def web_settings():
-        out = dict(web_defaults)
-        out.update(device.config.get("web") or {})
-        return out
 
-    def session_ok(req):
-        return auth.session(req.cookies.get(COOKIE))
+def _check(req, given):
+    """None when ``given`` is the password, else the error response."""
+    auth = _web(req).auth
+    if not auth.password_set():
+        return error(403, NO_PASSWORD)
+    client = client_key(req.client_addr)
+    ok = auth.check(given, client)
+    return None if ok else _refused(ok, auth.locked_ms(client))
 
-    def basic_password(req):
-        """The password of an ``Authorization: Basic`` header (any user name), or None."""
-        value = req.headers.get("Authorization", "")
-        if not value.startswith("Basic "):
-            return None
-        try:
-            import binascii
 
-            user_pass = binascii.a2b_base64(value[6:]).decode()
-        except Exception:
-            return ""
-        return user_pass.split(":", 1)[1] if ":" in user_pass else ""
+def _login_needed(req, text):
+    if not _web(req).auth.password_set():
+        return error(403, NO_PASSWORD)
+    return error(401, text)
 
-    def may_write(req):
-        """None when the request may change things, else the error response."""
-        if session_ok(req):
-            return None
-        if not auth.password_set():
-            return error(403, "no password set: set web.password when provisioning the board")
-        given = basic_password(req)
-        if given is None:
-            return error(401, "log in first (or send the password with HTTP Basic auth)")
-        ok = auth.check(given)
-        if ok:
-            return None
-        return locked_or_wrong(ok)
 
-    def locked_or_wrong(ok):
-        """The answer to a password that was refused (ok False) or not even tried (ok None)."""
-        wait_s = (auth.locked_ms() + 999) // 1000
-        if ok is None:
-            return error(429, "too many wrong passwords: try again in %d s" % wait_s,
-                         {"Retry-After": str(wait_s)})
-        if wait_s:
-            return error(401, "wrong password; next try in %d s" % wait_s, {"Retry-After": str(wait_s)})
-        return error(401, "wrong password")
-
-    def may_read(req):
-        if web_settings().get("open_reads") or session_ok(req):
-            return None
+def readable(handler):
+    """A read: open when web.open_reads, else it needs a login."""
+    async def wrapper(req):
+        if _web_settings(req)["open_reads"] or _session(req):
+            return await handler(req)
         return error(401, "log in to read (web.open_reads is off)")
+    return wrapper
 
-    def json_body(req):
-        """(value, None) or (None, error response)."""
-        ctype = (req.content_type or "").split(";")[0].strip()
-        if ctype != "application/json":
-            return None, error(415, "send the body as application/json")
-        try:
-            return json.loads(req.body.decode()), None
-        except Exception:
-            return None, error(400, "body is not valid JSON")
 
-    def json_write(req):
-        """(value, None) for an authorised JSON write, or (None, the error response)."""
-        denied = may_write(req)
-        if denied:
-            return None, denied
-        return json_body(req)
+def writable(handler):
+    """A change: it needs a login session and a JSON body, handed to the handler."""
+    async def wrapper(req):
+        if not _session(req):
+            return _login_needed(req, "log in first")
+        body, bad = _json_body(req)
+        return bad or await handler(req, body)
+    return wrapper
 
-    def outcome(errs, ok_body):
-        if errs:
-            return errors(errs)
-        return reply(ok_body)
 
-    @app.get("/")
-    async def page(req):
-        return Response.send_file(_PAGE, content_type="text/html; charset=UTF-8")
+def modem(handler):
+    """The SoC modem's callback: a login session, or the password as HTTP Basic auth (any
+    user name), which the modem sends and cannot do otherwise. Not from a browser page
+    (an Origin header): a cross-site form must not ride on credentials a browser cached."""
+    async def wrapper(req):
+        if _session(req):
+            return await handler(req)
+        if req.headers.get("Origin") is not None:
+            return error(403, "Basic auth is for the SoC modem, not for web pages: log in")
+        given = _basic_password(req)
+        if given is None:
+            return _login_needed(req, "log in first (or send the password with HTTP Basic auth)")
+        return _check(req, given) or await handler(req)
+    return wrapper
 
-    @app.get("/api/status")
-    async def status(req):
-        return may_read(req) or reply(device.status())
 
-    @app.get("/api/session")
-    async def session(req):
-        out = auth.state()
-        out["logged_in"] = session_ok(req)
-        out["open_reads"] = bool(web_settings().get("open_reads"))
-        return reply(out)
+def _basic_password(req):
+    """The password of an ``Authorization: Basic`` header (any user name), or None."""
+    value = req.headers.get("Authorization", "")
+    if not value.startswith("Basic "):
+        return None
+    try:
+        import binascii
 
-    @app.post("/api/login")
-    async def login(req):
-        body, bad = json_body(req)
-        if bad:
-            return bad
-        if not auth.password_set():
-            return error(403, "no password set: set web.password when provisioning the board")
-        ok = auth.check(body.get("password") if type(body) is dict else None)
-        if not ok:
-            return locked_or_wrong(ok)
-        token = auth.open_session()
-        minutes = web_settings().get("session_minutes", 1440)
-        return reply({"logged_in": True}, 200, {
-            "Set-Cookie": "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d" % (COOKIE, token, minutes * 60)})
+        user_pass = binascii.a2b_base64(value[6:]).decode()
+    except Exception:
+        return ""
+    return user_pass.split(":", 1)[1] if ":" in user_pass else ""
 
-    @app.post("/api/logout")
-    async def logout(req):
-        auth.logout(req.cookies.get(COOKIE))
-        return reply({"logged_in": False}, 200, {
-            "Set-Cookie": "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" % COOKIE})
 
-    @app.get("/api/policy")
-    async def policy_get(req):
-        return may_read(req) or reply(_policy_view(device))
+def _outcome(errs, ok_body):
+    return errors(errs) if errs else reply(ok_body)
 
-    @app.route("/api/policy", methods=["PUT", "POST"])
-    async def policy_set(req):
-        body, refused = json_write(req)
-        if refused:
-            return refused
-        if type(body) is not dict or type(body.get("policy")) is not str:
-            return errors(['policy: send {"policy": name, "settings": {...}}'])
-        settings = body.get("settings")  # None: the policy's saved settings
-        if settings is not None and type(settings) is not dict:
-            return errors(["policy.settings: must be an object"])
-        return outcome(device.set_policy(body["policy"], settings), _policy_view(device))
 
-    @app.get("/api/schedule")
-    async def schedule_get(req):
-        return may_read(req) or reply({"entries": device.config.get("schedule") or []})
+async def page(req):
+    import os
 
-    @app.route("/api/schedule", methods=["PUT", "POST"])
-    async def schedule_set(req):
-        body, refused = json_write(req)
-        if refused:
-            return refused
-        entries = body.get("entries") if type(body) is dict else body
-        return outcome(device.apply_config({"schedule": entries}),
-                       {"entries": device.config.get("schedule") or []})
+    res = Response.send_file(_PAGE, content_type="text/html; charset=UTF-8")
+    res.headers["Content-Length"] = str(os.stat(_PAGE)[6])
+    return res
 
-    @app.get("/api/config")
-    async def config_get(req):
-        return may_read(req) or reply(device.config_public())
 
-    @app.get("/api/schema")
-    async def schema_get(req):
-        return may_read(req) or reply(schema(req.args.get("source")))
+@readable
+async def status_get(req):
+    status = _web(req).device.status()
+    for key in status:  # a snapshot: other tasks change the device's own dicts while it is sent
+        if type(status[key]) is dict:
+            status[key] = dict(status[key])
+    return reply(status)
 
-    @app.route("/api/config", methods=["PUT", "POST"])
-    async def config_set(req):
-        body, refused = json_write(req)
-        if refused:
-            return refused
-        if type(body) is not dict:
-            return errors(["config: send an object of sections, e.g. {\"web\": {...}}"])
-        return outcome(device.apply_config(body), device.config_public())
 
-    @app.get("/api/history")
-    async def history_get(req):
-        denied = may_read(req)
-        if denied:
-            return denied
-        if history is None:
-            return error(404, "no history on this device")
-        age = None if history.last_ms is None else ticks.diff(ticks.ms(), history.last_ms)
-        return Response(history.json_chunks(age), 200,  # pyright: ignore[reportArgumentType]
-                        {"Content-Type": "application/json; charset=UTF-8"})
+async def session_get(req):
+    """The login state; to a client that is not logged in, nothing but that and open_reads."""
+    out = {"logged_in": False, "open_reads": bool(_web_settings(req)["open_reads"])}
+    if _session(req):
+        out.update(_web(req).auth.state())
+        out["logged_in"] = True
+    return reply(out)
 
-    @app.post("/ev_state")
-    async def ev_state(req):
-        denied = may_write(req)
-        if denied:
-            return denied
-        params = ev_params(req.args)
-        return outcome(device.ev_state(params), {"ok": True, "ev_state": params})
 
-    async def not_found(req):
-        return error(404, "no such page or API: see docs/web.md")
+async def login(req):
+    body, bad = _json_body(req)
+    if bad:
+        return bad
+    refused = _check(req, body.get("password") if type(body) is dict else None)
+    if refused:
+        return refused
+    token = _web(req).auth.open_session()
+    return reply({"logged_in": True}, 200, {"Set-Cookie": "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d" % (
+        COOKIE, token, _web_settings(req)["session_minutes"] * 60)})
 
-    async def not_allowed(req):
-        return error(405, "method not allowed here")
 
-    async def too_large(req):
-        return error(413, "body larger than %d bytes" % MAX_BODY)
+async def logout(req):
+    _web(req).auth.logout(req.cookies.get(COOKIE))
+    return reply({"logged_in": False}, 200, {
+        "Set-Cookie": "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0" % COOKIE})
 
-    async def malformed(req):
-        return error(400, "malformed HTTP request")
 
-    async def crashed(req):
-        return error(500, "internal error; the telegrams carry on")
+@readable
+async def policy_get(req):
+    return reply(_policy_view(_web(req).device))
 
-    app.error_handlers[404] = not_found
-    app.error_handlers[405] = not_allowed
-    app.error_handlers[413] = too_large
-    app.error_handlers[400] = malformed
-    app.error_handlers[500] = crashed
-    return app
+
+@writable
+async def policy_set(req, body):
+    if type(body) is not dict or type(body.get("policy")) is not str:
+        return errors(['policy: send {"policy": name, "settings": {...}}'])
+    given = body.get("settings")  # None: the policy's saved settings
+    if given is not None and type(given) is not dict:
+        return errors(["policy.settings: must be an object"])
+    device = _web(req).device
+    errs = device.set_policy(body["policy"], given)
+    if errs:
+        return errors(errs)
+    return reply(_policy_view(device))
+
+
+@readable
+async def schedule_get(req):
+    return reply({"entries": _web(req).device.config.get("schedule") or []})
+
+
+@writable
+async def schedule_set(req, body):
+    device = _web(req).device
+    entries = body.get("entries") if type(body) is dict else body
+    return _outcome(device.apply_config({"schedule": entries}), {"entries": device.config.get("schedule") or []})
+
+
+@readable
+async def config_get(req):
+    return reply(_web(req).device.config_public())
+
+
+@writable
+async def config_set(req, body):
+    if type(body) is not dict:
+        return errors(["config: send an object of sections, e.g. {\"web\": {...}}"])
+    web = _web(req)
+    errs = refused_changes(body, web.device.config) or web.device.apply_config(body)
+    if not errs and "password" in (body.get("web") or {}):
+        web.auth.logout_all(keep=req.cookies.get(COOKIE))  # a new password ends every other login
+    return _outcome(errs, web.device.config_public())
+
+
+@readable
+async def schema_get(req):
+    """Every config section's options for the page's forms; "source" lists the kinds and the
+    options of ?source=KIND, from the file generated from its module's OPTIONS (importing
+    the module would take more heap than a request may; tools/gen_source_schema.py)."""
+    kind = req.args.get("source") or "none"
+    if not all(c.isalpha() or c.isdigit() for c in kind):  # a file name, never a path
+        kind = "none"
+    try:
+        source = JsonFile(_SCHEMA + kind + ".json")
+        source.size()
+    except OSError:
+        source = JsonFile(_SCHEMA + "none.json")
+    out = {}
+    for name, opts in configfile.fixed_sections():
+        out[name] = opts
+    out["source"] = source
+    return reply(out)
+
+
+@readable
+async def history_get(req):
+    history = _web(req).history
+    if history is None:
+        return error(404, "no history on this device")
+    age = None if history.last_ms is None else ticks.diff(ticks.ms(), history.last_ms)
+    held = history.held()
+    return measured(lambda: history.json_chunks(age, held))
+
+
+@modem
+async def ev_state(req):
+    params, bad = ev_params(req.args)
+    return _outcome(bad or _web(req).device.ev_state(params), {"ok": True, "ev_state": params})
 
 
 def ev_params(args):
     """The SoC callback's query (?current_soc=&full_soc=&energy_capacity=&energy_request=&evccid=)
-    as the device's ``ev_state`` takes it: a value of -1 or an empty one (the car did not
-    say) is left out; the device checks the rest."""
+    as the device's ``ev_state`` takes it, and errors for text no setting may hold: a value
+    of -1 or an empty one (the car did not say) is left out; the device checks the rest."""
+    from p1gen.options import bad_text
+
     params = {}
+    bad = []
     for key in args:
         value = args.get(key)
-        if value not in ("", "-1"):
+        if value in ("", "-1"):
+            continue
+        why = bad_text(value) if type(value) is str else None
+        if why:
+            bad.append("ev_state.%s: %s" % (key, why))
+        else:
             params[key] = value
-    return params
+    return params, bad
 
 
 def _policy_view(device):
     """The policy part of the status, plus every policy's options for the page's form."""
     out = dict(device.status().get("policy") or {})
-    out["policies"] = _config().policy_options()
+    out["policies"] = configfile.policy_options()
     return out
 
 
-def _config():
-    from p1gen.app import config
-
-    return config
+async def not_found(req):
+    return error(404, "no such page or API: see docs/web.md")
 
 
-def schema(source_kind=None):
-    """Every config section's options, for the page's forms: {section: [option, ...]};
-    "source" lists the kinds and the options of ``source_kind``."""
-    config = _config()
-    out = {}
-    for name, opts in config.fixed_sections():
-        out[name] = opts
-    try:
-        from p1gen.sources import KINDS
-    except ImportError:
-        KINDS = ()
-    kinds = ["none"] + list(KINDS)
-    source = [{"name": "kind", "kind": "str", "default": "none", "help": "where the energy data comes from",
-               "secret": False, "lo": None, "hi": None, "choices": kinds}]
-    if source_kind in KINDS:
-        source += [o for o in config.source_options(source_kind) if o.name != "kind"]
-    out["source"] = source
-    return out
+async def not_allowed(req):
+    return error(405, "method not allowed here")
 
 
-def _option_view(o):
-    kind = {int: "int", str: "str", bool: "bool", list: "list"}.get(o.kind, "str")
-    return {"name": o.name, "kind": kind, "default": o.default, "help": o.help, "secret": o.secret,
-            "lo": o.lo, "hi": o.hi, "choices": list(o.choices) if o.choices else None}
+async def too_large(req):
+    return error(413, "body larger than %d bytes" % req.max_content_length)
+
+
+async def malformed(req):
+    return error(400, "malformed HTTP request")
+
+
+async def crashed(req, exc=None):
+    return error(500, "internal error; the telegrams carry on")
+
+
+async def out_of_memory(req, exc):
+    return _web(req).no_memory()
+
+
+ROUTES = (
+    ("/", ("GET",), page),
+    ("/api/status", ("GET",), status_get),
+    ("/api/session", ("GET",), session_get),
+    ("/api/login", ("POST",), login),
+    ("/api/logout", ("POST",), logout),
+    ("/api/policy", ("GET",), policy_get),
+    ("/api/policy", ("PUT", "POST"), policy_set),
+    ("/api/schedule", ("GET",), schedule_get),
+    ("/api/schedule", ("PUT", "POST"), schedule_set),
+    ("/api/config", ("GET",), config_get),
+    ("/api/config", ("PUT", "POST"), config_set),
+    ("/api/schema", ("GET",), schema_get),
+    ("/api/history", ("GET",), history_get),
+    ("/ev_state", ("POST",), ev_state),
+)
+ERRORS = ((404, not_found), (405, not_allowed), (413, too_large), (400, malformed), (500, crashed),
+          (MemoryError, out_of_memory), (Exception, crashed))
+
+
+def make_app(device, auth, history=None):
+    """The app serving ``device`` with the logins ``auth`` and the ``history`` ring buffer."""
+    app = WebApp()
+    app.device = device
+    app.auth = auth
+    app.history = history
+    for path, methods, handler in ROUTES:
+        app.route(path, methods=list(methods))(handler)
+    for key, handler in ERRORS:
+        app.errorhandler(key)(handler)
+    return app

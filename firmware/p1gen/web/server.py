@@ -3,7 +3,7 @@
 import asyncio
 
 from p1gen import ticks
-from p1gen.web import OPTIONS, settings
+from p1gen.web import settings
 
 
 class Web:
@@ -30,6 +30,7 @@ class Web:
         out["refused"] = self.app.refused
         out["timeouts"] = self.app.timeouts
         out["bad_requests"] = self.app.bad
+        out["out_of_memory"] = self.app.out_of_memory
         out["last_error"] = self.app.last_error
         return out
 
@@ -41,7 +42,7 @@ def start(device, host="0.0.0.0", port=None):
     """
     import gc
 
-    from p1gen.app.history import History
+    from p1gen.web.history import History
 
     history = getattr(device, "history", None)
     if history is None:  # first, while the heap is least fragmented
@@ -51,10 +52,10 @@ def start(device, host="0.0.0.0", port=None):
     from p1gen.web import api
     from p1gen.web.auth import Auth
 
-    auth = Auth(lambda: settings(device.config).get("password"),
-                settings(device.config)["session_minutes"] * 60000)
-    app = api.make_app(device, auth, OPTIONS, history)
-    port = settings(device.config)["port"] if port is None else port
+    web_settings = settings(device.config)
+    auth = Auth(lambda: settings(device.config).get("password"), web_settings["session_minutes"] * 60000)
+    app = api.make_app(device, auth, history)
+    port = web_settings["port"] if port is None else port
     web = Web(app, auth, history, [asyncio.create_task(app.start_server(host=host, port=port))])
     web.tasks.append(asyncio.create_task(_sample_forever(device, web)))
     return web

@@ -1,15 +1,21 @@
 """The last hour of a few integer channels, in a ring buffer allocated once.
 
 One sample every ``interval_s`` (default 10 s, 360 per hour) of each channel, stored in
-one preallocated ``array('i')`` per channel (small blocks, easy to place on a fragmented
-heap): the buffers never grow, however long the device runs.
-A value that is unknown at a sample is stored as ``MISSING`` and read back as None.
+one preallocated ``array('h')`` per channel (small blocks, easy to place on a fragmented
+heap): the buffers never grow, however long the device runs. Values are kept in tens
+(10 W, 10 mA: finer than a chart shows), from -327 670 to 327 670; a value that is
+unknown at a sample is stored as ``MISSING`` and read back as None.
+
+The JSON answer writes every value in the same width (JSON allows the spaces), so its
+length depends only on how many samples it holds: it can be measured, then sent, while a
+new sample arrives (``held`` leaves out the oldest slot, the one that sample overwrites).
 """
 
 from array import array
 
-MISSING = -0x7FFFFFFF - 1  # int32 minimum: "unknown at this sample"
-_HI = 0x7FFFFFFF
+MISSING = -0x8000  # int16 minimum: "unknown at this sample"
+_HI = 0x7FFF  # in tens: 327 kW or 327 A, and 7 characters with its sign
+_NULL = "   null"  # as wide as -327670
 
 # what the status page charts: grid power, PV power, reported current and the car's current
 CHANNELS = ("grid_w", "pv_w", "report_ma", "ev_ma")
@@ -22,7 +28,7 @@ class History:
         self.size = span_s // interval_s
         self._data = []
         for _ in self.channels:
-            column = array("i", bytes(4 * self.size))  # allocated once, never grows
+            column = array("h", bytes(2 * self.size))  # allocated once, never grows
             for i in range(self.size):
                 column[i] = MISSING
             self._data.append(column)
@@ -37,10 +43,8 @@ class History:
             value = values[i] if i < len(values) else None
             if value is None:
                 value = MISSING
-            elif value > _HI:
-                value = _HI
-            elif value < -_HI:
-                value = -_HI
+            else:
+                value = min(_HI, max(-_HI, (value + 5) // 10))
             self._data[i][slot] = value
         self._next = (self._next + 1) % self.size
         if self.count < self.size:
@@ -58,28 +62,35 @@ class History:
         out = []
         for slot in self._slots():
             value = column[slot]
-            out.append(None if value == MISSING else value)
+            out.append(None if value == MISSING else value * 10)
         return out
 
-    def json_chunks(self, age_ms=None, per_chunk=60):
-        """The whole history as JSON text, in small pieces (for a streamed HTTP body).
+    def held(self):
+        """(first slot, count) of the samples an answer started now sends: all of them, but
+        the oldest once the buffer is full (the next sample overwrites it meanwhile)."""
+        count = min(self.count, self.size - 1)
+        return (self._next - count) % self.size, count
+
+    def json_chunks(self, age_ms=None, held=None, per_chunk=20):
+        """The history as JSON text, in small pieces (for an HTTP body); ``held`` from
+        ``held()`` fixes which samples, so two calls give texts of the same length.
 
         {"interval_s": 10, "age_ms": <age of the newest sample>, "count": n,
          "series": {"grid_w": [...oldest first...], ...}}
         """
+        first, count = self.held() if held is None else held
         yield '{"interval_s":%d,"age_ms":%s,"count":%d,"series":{' % (
-            self.interval_s, "null" if age_ms is None else str(age_ms), self.count)
-        first = (self._next - self.count) % self.size
+            self.interval_s, "null" if age_ms is None else str(age_ms), count)
         for col, name in enumerate(self.channels):
             yield '%s"%s":[' % ("," if col else "", name)
             column = self._data[col]
             k = 0
-            while k < self.count:
-                end = min(k + per_chunk, self.count)
+            while k < count:
+                end = min(k + per_chunk, count)
                 parts = []
                 for j in range(k, end):
                     value = column[(first + j) % self.size]
-                    parts.append("null" if value == MISSING else str(value))
+                    parts.append(_NULL if value == MISSING else "%7d" % (value * 10))
                 yield ("," if k else "") + ",".join(parts)
                 k = end
             yield "]"
