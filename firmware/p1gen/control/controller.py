@@ -59,6 +59,11 @@ class Controller:
         self.settings["policy"] = name
         return []
 
+    @property
+    def state(self):
+        """idle, starting or charging (cheap: the simulator reads it every second)."""
+        return self._law.state
+
     def learned(self):
         """What was learned of the installation (to keep across reboots)."""
         return dict(self.model.learned)

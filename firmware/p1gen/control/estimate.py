@@ -24,6 +24,7 @@ from p1gen import ticks
 
 _WINDOW_MS = 30000  # the longest a charge point (10 s late, every 10 s), the data (13 s old) and the car take
 _MAX_OFFERS = 32
+_SLACK_MA = 500
 
 
 def _common(deltas):
@@ -69,6 +70,8 @@ class CarEstimate:
                 hi += headroom
             else:
                 lo += headroom
+        lo -= _SLACK_MA  # the car drifts a little by itself, and rounding adds up
+        hi += _SLACK_MA
         return (lo if lo < est else est), (hi if hi > est else est)
 
     def update(self, now_ms, load_ma, direct_ma, max_ma):

@@ -121,6 +121,10 @@ def table(results, days):
 
 
 def main(args):
+    if getattr(args, "sweep", False):
+        from p1host.bench import control_sweep
+
+        return control_sweep.main(args)
     quick = getattr(args, "quick", False)
     days = list(suite.QUICK) if quick else suite.names()
     names = OURS + OTHERS

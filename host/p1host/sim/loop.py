@@ -110,7 +110,7 @@ def run(scenario, controller, exact=False, trace_every=0, tick0=TICK_PERIOD - 12
     direct = getattr(controller, "direct", False)
     meter = getattr(controller, "meter", False)
     estimate = getattr(controller, "estimate", None)
-    status = getattr(controller, "status", None)
+    ours = hasattr(controller, "state")  # the firmware Controller
     ctx = C.Context()
     fuse_ma = sc.fuse_a * 1000
     profile = charger.profile
@@ -162,10 +162,8 @@ def run(scenario, controller, exact=False, trace_every=0, tick0=TICK_PERIOD - 12
             reported = controller.step(ctx, now)
             if delivered is not None and t - delivered[0] <= 10:
                 result.invariant_breaks += any(reported[i] < min(delivered[1][i], 999000) for i in range(3))
-            if status is not None:
-                state = controller.status().get("state")
-                asked = state in ("starting", "charging")
-                result.controller_starts = controller.status().get("starts", 0)
+            if ours:
+                asked = controller.state != "idle" and controller.settings["policy"] != "full"
         if exact:
             reading = Reading(current_ma=reported, voltage_dv=tuple(site.voltage_dv))
             charger.read_telegram(t, telegram.build(reading, profile, integer_amps=charger.integer_amps))
@@ -211,5 +209,7 @@ def run(scenario, controller, exact=False, trace_every=0, tick0=TICK_PERIOD - 12
     result.ev_solar_wh = solar_ws / 3600
     result.import_charging_wh = import_ws / 3600
     result.starts = car.starts
+    if ours:
+        result.controller_starts = controller.status()["starts"]
     result.trace = rows
     return result
