@@ -160,9 +160,13 @@ class Controller:
         self.car_now_ma = car_now
         self.estimate.offer(now_ms, offered)
         if (passing or law.state != "idle") and not -_SAME_MA < offered < _SAME_MA:
-            # the charge point will set the car it sees plus the headroom; no headroom: no new limit
+            # the limit the charge point will set: the law's, unless the floor or the rounding moved it
             implied = car_now + offered
-            model.offered(now_ms, law.max_ma if implied > law.max_ma else implied, car_now)
+            if not passing and -_SAME_MA < implied - law.limit < _SAME_MA:
+                implied = law.limit
+            low = (meas if meas < car_now else car_now) + offered
+            top = law.max_ma
+            model.offered(now_ms, top if implied > top else implied, top if low > top else low, car_now)
         self._status = {
             "policy": s["policy"],
             "state": "full" if passing else law.state,

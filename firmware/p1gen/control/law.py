@@ -172,7 +172,7 @@ class Law:
         if limited:
             car_now = car_meas  # it does not follow the offers: the prediction would be wrong
         h = self.limit - car_now
-        floor = level - self.model.lowest(self.model.ahead(now_ms))
+        floor = level - self.model.lowest()
         return h if h > floor else floor
 
     def _start(self, now_ms):

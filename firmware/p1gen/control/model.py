@@ -25,7 +25,8 @@ from p1gen import ticks
 _DOWN_MA_S = 3000
 _MAX_LIMITS = 24
 _RAMPING_MS = 3000
-_CAR_MS = 1000  # a car takes about a second to follow a new limit
+_CAR_MS = 1000
+_MAX_PERIOD_MS = 10000  # the slowest charge point takes a telegram every 10 s  # a car takes about a second to follow a new limit
 KEYS = ("response_ms", "period_ms", "ramp_ma_s", "start_ms", "min_ma")
 
 
@@ -35,7 +36,7 @@ class Model:
 
     def __init__(self, settle_ms=0, min_ma=0, guess_min_ma=6000):
         """settle_ms, min_ma: set by the user (0: learn them); guess_min_ma: the minimum to try first."""
-        self.response_ms = settle_ms or 1000  # until learned: the earliest a car can answer
+        self.response_ms = settle_ms or 3000  # until learned: a charge point 2 s late
         self.period_ms = 0
         self.ramp_ma_s = 1000
         self.start_ms = 45000
@@ -84,11 +85,14 @@ class Model:
         since = 0 if self._meas_at is None else ticks.diff(self._meas_at, t0)
         delay = (since + delay) // 2 if since > 0 else delay // 2
         delay = delay if delay > _CAR_MS else _CAR_MS
-        if "response_ms" not in self.learned or delay < self.response_ms:
-            self.set("response_ms", delay)
-        if delay > self._resp_max:
+        first = "response_ms" not in self.learned
+        self.set("response_ms", delay if first else (self.response_ms * 3 + delay) // 4)
+        if first:
             self._resp_max = delay
-            self.set("period_ms", delay - self.response_ms)
+        elif delay > self._resp_max:
+            self._resp_max = delay
+        period = self._resp_max - self.response_ms
+        self.set("period_ms", period if period < _MAX_PERIOD_MS else _MAX_PERIOD_MS)
 
     def ramped(self, rate_ma_s):
         if rate_ma_s > self.ramp_ma_s or "ramp_ma_s" not in self.learned:
@@ -104,15 +108,16 @@ class Model:
         # a limit older than the response is in the measurement; one a little older may still
         # be moving the car (it ramps)
         limits = self._limits
-        while limits and ticks.diff(at_ms, limits[0][0]) > self.response_ms + _RAMPING_MS:
+        while limits and ticks.diff(at_ms, limits[0][0]) > self.response_ms + self.period_ms + _RAMPING_MS:
             limits.pop(0)
 
-    def offered(self, now_ms, limit_ma, car_ma):
-        """A telegram implied ``limit_ma`` now, with the car (as predicted) at ``car_ma``."""
+    def offered(self, now_ms, limit_ma, low_ma, car_ma):
+        """A telegram implied ``limit_ma`` now (``low_ma`` if the car is lower than predicted,
+        ``car_ma``)."""
         limits = self._limits
-        if limits and limits[-1][1] == limit_ma:
+        if limits and limits[-1][1] == limit_ma and limits[-1][2] == low_ma:
             return
-        limits.append((now_ms, limit_ma))
+        limits.append((now_ms, limit_ma, low_ma))
         if len(limits) > _MAX_LIMITS:
             limits.pop(0)
         if abs(limit_ma - car_ma) >= 1000 and self._step is None and self._steady:
@@ -155,13 +160,13 @@ class Model:
             t = until
         return car
 
-    def lowest(self, now_ms):
-        """The least the car can draw now: a limit implied after the sample may already be in
-        force once the shortest response seen has passed."""
+    def lowest(self):
+        """The least the car can draw now: any limit implied since the measurement may already be
+        in force (on the safe side of the learned delays: a charge point's delay varies)."""
         low = self._meas_ma
-        for at, limit in self._limits:
-            if limit < low and ticks.diff(at, self._meas_at) > -self.response_ms and \
-                    ticks.diff(now_ms, at) >= self.response_ms:
+        horizon = self.response_ms + self.period_ms + _CAR_MS
+        for at, _, limit in self._limits:
+            if limit < low and ticks.diff(at, self._meas_at) > -horizon:
                 low = limit
         return low if low > 0 else 0
 
