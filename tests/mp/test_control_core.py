@@ -150,12 +150,12 @@ def test_the_estimate_credits_the_car_only_as_far_as_it_was_offered():
     e = CarEstimate()
     e.update(0, (500, 500, 500), None, 16000)
     e.offer(0, 0)
-    assert e.update(1000, (3500, 3500, 3500), None, 16000) == 0  # nothing offered: the house
+    assert e.update(1000, (3500, 3500, 3500), None, 16000) == 500  # nothing offered: the house (0.5 A drift)
     e.offer(1000, 6000)
-    assert e.update(2000, (9500, 9500, 9500), None, 16000) == 6000  # the car took the offer
+    assert e.update(2000, (9500, 9500, 9500), None, 16000) == 6500  # the car took the offer
     e.offer(2000, 2000)
-    assert e.update(3000, (15500, 15500, 15500), None, 16000) == 8000  # but no more than offered
-    # offered up only: it may fall back towards where it was, never below
+    assert e.update(3000, (15500, 15500, 15500), None, 16000) == 8500  # but no more than offered
+    # a drop of (nearly) all of it: the charge point paused, whatever was offered
     assert e.update(4000, (5500, 5500, 5500), None, 16000) == 0
     assert e.update(5000, (4500, 4500, 4500), None, 16000) == 0
 
@@ -172,8 +172,8 @@ def test_the_estimate_never_exceeds_the_load_of_its_phase():
     e = CarEstimate()
     e.update(0, (0,), None, 16000)
     e.offer(0, 10000)
-    assert e.update(1000, (12000,), None, 16000) == 10000
-    assert e.update(13500, (4000,), None, 16000) == 4000  # the whole phase draws only 4 A
+    assert e.update(1000, (12000,), None, 16000) == 10500  # the offer and 0.5 A of drift
+    assert e.update(31500, (4000,), None, 16000) == 4000  # the whole phase draws only 4 A
 
 
 def test_the_estimate_forgets_offers_after_the_window_across_the_wrap():
@@ -181,7 +181,7 @@ def test_the_estimate_forgets_offers_after_the_window_across_the_wrap():
     t0 = WRAP - 3000
     e.update(t0, (0,), None, 16000)
     e.offer(t0, 6000)
-    t1 = (t0 + 13000) % WRAP
+    t1 = (t0 + 31000) % WRAP
     assert e.update(t1, (6000,), None, 16000) == 0
 
 

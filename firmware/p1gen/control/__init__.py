@@ -49,10 +49,14 @@ _LAZY = {"Controller": "controller"}
 
 def __getattr__(name):
     """``Controller`` (the class) is imported on first use (the registry idiom of micropython-async
-    v3 primitives), so reading ``OPTIONS`` (the config validator does) costs the heap nothing more."""
+    v3 primitives), so reading ``OPTIONS`` (the config validator does) costs the heap nothing more.
+    Other names are this package's modules (MicroPython asks here before importing them)."""
     module = _LAZY.get(name)
-    if module is None:
+    try:
+        value = __import__("p1gen.control." + (module or name), None, None, (name,))
+    except ImportError:
         raise AttributeError(name)
-    value = getattr(__import__("p1gen.control." + module, None, None, (module,)), name)
+    if module is not None:
+        value = getattr(value, name)
     globals()[name] = value
     return value

@@ -51,7 +51,7 @@ class Law:
         self.model = model
         self.state = IDLE
         self.smoothed = None
-        self.starts = 0
+        self.starts = 0  # starts the car took
         self.unasked = 0  # pauses the law did not ask for
         self.deficit = 0  # mA*s the budget fell short of the minimum while charging (leaky)
         self.stop_mas = 1 << 40
@@ -140,9 +140,9 @@ class Law:
                 return -self.max_ma
             self._start(now_ms)
         if self.state == STARTING:
-            if self.smoothed < start:
-                return self.pause(now_ms)
             if not (fresh and car_meas >= _DRAWING_MA):
+                if self.smoothed < start:
+                    return self.pause(now_ms)
                 if ticks.diff(now_ms, self._started) > self._give_up_ms():
                     m = self.model
                     if self.min_ma >= _SECOND_MIN_MA or "start_ms" in m.learned or "min_ma" in m.fixed:
@@ -152,6 +152,7 @@ class Law:
                 return self.limit - car_meas
             self.model.started(ticks.diff(now_ms, self._started))
             self.state = CHARGING
+            self.starts += 1  # a start the car took (an offer withdrawn in time is none)
             self._meas_ms = None
         # charging
         if fresh and car_meas < _DRAWING_MA:
@@ -177,7 +178,6 @@ class Law:
 
     def _start(self, now_ms):
         self.state = STARTING
-        self.starts += 1
         self._started = now_ms
         self._since = None
         self._short_since = None
