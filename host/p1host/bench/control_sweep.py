@@ -6,8 +6,8 @@ current when it reads or when it applies it; car ramp instant/3/1/0.5 A/s and
 waking up 0-10 s after the offer; minimum 6 or 8 A; reading currents or
 powers; whole or decimal amps. Its full cross product is ~100 000 cells, so
 the sweep varies one factor at a time around the nominal installation and adds
-the worst corners (``CELLS``). Each cell runs a clear, a broken-cloud, a mixed
-and a cloud-dip day (08:00-17:00) for our ``solar`` policy (with an untouched
+the worst corners (``CELLS``). Each cell runs a clear day (3-phase car) and a
+broken-cloud day (1-phase car), 09:30-15:30, for our ``solar`` policy (with an untouched
 config: it learns the charge point's minimum and delays) and the evcc and
 SmartEVSE baselines, and the load step (a 3 kW kettle, then a 2.3 kW oven, on
 L1 while the car charges at 16 A at night) for every policy and the original
@@ -32,11 +32,12 @@ CORNERS = (
     ("slow-read", {"poll_s": 10, "lag_s": 3, "reaction_s": 5, "every_s": 5, "ramp_ma_s": 1000, "min_a": 8,
                    "reads": "power"}),
 )
-DAYS = ("pay-23", "pay-17", "pay-06", "serf-1")
+DAYS = ("pay-23", "pay-17")
 QUICK_DAYS = ("pay-23",)
 CONTROLLERS = ("solar", "evcc", "smartevse")
+ORACLE_CELLS = ("nominal", "min_a=8")
 STEP_POLICIES = ("full", "fixed", "capacity", "minsolar", "solar", "self", "off", "meter")
-WINDOW = (8 * 3600, 17 * 3600)
+WINDOW = (9 * 3600 + 1800, 15 * 3600 + 1800)
 
 
 def cells():
@@ -109,9 +110,10 @@ def _sum(rows, key):
 def summarise(results, cell_names, days):
     """{cell: {controller: figures}} plus the load step's {cell: {policy: seconds over the fuse}}."""
     oracle = {}
+    mins = dict(cells())
     for r in results:
         if r["kind"] == "day" and r["what"] == "oracle":
-            oracle[(r["cell"], r["day"])] = r["ev_solar_wh"]
+            oracle[(mins[r["cell"]]["min_a"], r["day"])] = r["ev_solar_wh"]
     table = {}
     steps = {}
     for cell in cell_names:
@@ -120,7 +122,7 @@ def summarise(results, cell_names, days):
             rows = [r for r in results if r["kind"] == "day" and r["cell"] == cell and r["what"] == what]
             ev = _sum(rows, "ev_wh")
             solar = _sum(rows, "ev_solar_wh")
-            best = sum(oracle.get((cell, r["day"]), 0) for r in rows)
+            best = sum(oracle.get((mins[cell]["min_a"], r["day"]), 0) for r in rows)
             table[cell][what] = {
                 "cp_starts": _sum(rows, "starts"), "ctl_starts": _sum(rows, "controller_starts"),
                 "unasked": _sum(rows, "unasked_pauses"), "under_min": _sum(rows, "starts_under_min"),
@@ -161,8 +163,10 @@ def jobs(cell_list, days):
     out = []
     for name, cell in cell_list:
         for day in days:
-            for what in CONTROLLERS + ("oracle",):
+            for what in CONTROLLERS:
                 out.append(("day", name, cell, what, day))
+            if name in ORACLE_CELLS:  # the oracle sees the true site at once: only the minimum matters
+                out.append(("day", name, cell, "oracle", day))
         for what in STEP_POLICIES:
             out.append(("step", name, cell, what, None))
     return out
@@ -221,7 +225,7 @@ def main(args):
     quick = getattr(args, "quick", False)
     cell_list = cells()
     if quick:
-        cell_list = [c for c in cell_list if c[0] in ("nominal", "poll_s=10", "shell@5s")]
+        cell_list = [c for c in cell_list if c[0] in ("nominal", "min_a=8", "shell@5s")]
     days = QUICK_DAYS if quick else DAYS
     started = time.time()
     results = run(cell_list, days)
