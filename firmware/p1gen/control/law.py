@@ -11,8 +11,8 @@ rising current then still lands on ``L``, whatever its delay.
 
 - idle: ``h = -max``: the charge point sees no room and pauses. Start when the
   smoothed budget (time constant ``smoothing_s``) and the budget both exceed
-  the minimum by ``start_margin_ma`` for ``start_delay_s``, and the last stop
-  (asked for or not) is ``start_delay_s`` ago.
+  the minimum by ``start_margin_ma`` for ``start_delay_s``, counted from the
+  last stop (asked for or not) at the earliest.
 - starting: ``L`` = the minimum + 1 A, offered in full until a measurement
   shows the car drawing. Never while the smoothed budget is under the start
   threshold. No car current within the learned start time: the charge
@@ -59,7 +59,6 @@ class Law:
         self._since = None  # tick at which the pending start or stop condition began
         self._last_ms = None
         self._meas_ms = None  # tick of the previous fresh measurement
-        self._stopped = None  # tick of the last stop
         self._started = None  # tick of the first start offer
         self._short_since = None  # tick since which the car has stayed under its limit
         self.configure(settings)
@@ -89,10 +88,8 @@ class Law:
 
     def pause(self, now_ms, asked=True):
         """Go idle: the law asks for it (the policy said stop, the data went stale) or follows the charge point."""
-        if self.state != IDLE:
-            self._stopped = now_ms
-            if not asked:
-                self.unasked += 1
+        if self.state != IDLE and not asked:
+            self.unasked += 1
         self.state = IDLE
         self._since = None
         self.deficit = 0
@@ -135,8 +132,7 @@ class Law:
         lo = self.min_ma
         start = self.start_ma()
         if self.state == IDLE:
-            rested = self._stopped is None or ticks.diff(now_ms, self._stopped) >= self.start_ms
-            if not self._held(self.smoothed >= start and budget >= start and rested, now_ms, self.start_ms):
+            if not self._held(self.smoothed >= start and budget >= start, now_ms, self.start_ms):
                 return -self.max_ma
             self._start(now_ms)
         if self.state == STARTING:
