@@ -15,7 +15,8 @@ _EVERY_MS = 60000
 
 
 class Learned:
-    def __init__(self, path=PATH):
+    def __init__(self, path: "str | None" = PATH):
+        """path: the file, or None to keep nothing (tests without flash)."""
         self.path = path
         self.values = {}
         self.error = None
