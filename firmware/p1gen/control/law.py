@@ -17,7 +17,8 @@ rising current then still lands on ``L``, whatever its delay.
   shows the car drawing. Never while the smoothed budget is under the start
   threshold. No car current within the learned start time: the charge
   point's minimum is higher than thought (8 A is the other common value),
-  and the start is tried again there; failing that too, the car is done.
+  and the start is tried again there; failing that too, the car is done (full,
+  or unplugged): the next start waits 15 minutes more.
 - charging: on each fresh measurement ``L`` moves towards the budget by
   ``gain_pct`` per second the data covers, nothing inside the deadband. While
   the budget is below the minimum the car is held 0.5 A above it. Whatever
@@ -41,6 +42,7 @@ _FLOOR_LIMITED_MA = 3000
 _LIMITED_MS = 60000
 _DRAWING_MA = 1000  # a car drawing less is not charging
 _SECOND_MIN_MA = 8000
+_GIVEN_UP_MS = 900000
 IDLE = "idle"
 STARTING = "starting"
 CHARGING = "charging"
@@ -61,6 +63,7 @@ class Law:
         self._meas_ms = None  # tick of the previous fresh measurement
         self._started = None  # tick of the first start offer
         self._short_since = None  # tick since which the car has stayed under its limit
+        self._backoff = 0  # extra wait before the next start after one the car did not take
         self.configure(settings)
 
     def configure(self, s):
@@ -132,7 +135,7 @@ class Law:
         lo = self.min_ma
         start = self.start_ma()
         if self.state == IDLE:
-            if not self._held(self.smoothed >= start and budget >= start, now_ms, self.start_ms):
+            if not self._held(self.smoothed >= start and budget >= start, now_ms, self.start_ms + self._backoff):
                 return -self.max_ma
             self._start(now_ms)
         if self.state == STARTING:
@@ -142,13 +145,15 @@ class Law:
                 if ticks.diff(now_ms, self._started) > self._give_up_ms():
                     m = self.model
                     if self.min_ma >= _SECOND_MIN_MA or "start_ms" in m.learned or "min_ma" in m.fixed:
-                        return self.pause(now_ms)  # the car does not charge (full, or not plugged in)
+                        self._backoff = _GIVEN_UP_MS  # the car does not charge (full, or not plugged in)
+                        return self.pause(now_ms)
                     m.set("min_ma", _SECOND_MIN_MA)
                     self._start(now_ms)
                 return self.limit - car_meas
             self.model.started(ticks.diff(now_ms, self._started))
             self.state = CHARGING
             self.starts += 1  # a start the car took (an offer withdrawn in time is none)
+            self._backoff = 0
             self._meas_ms = None
         # charging
         if fresh and car_meas < _DRAWING_MA:
