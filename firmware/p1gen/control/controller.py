@@ -42,7 +42,7 @@ class Controller:
         self._meas_at = None
         self._prev = None  # (tick, car mA) of the previous fresh measurement, for the ramp
         self._fresh = False
-        self.car_now_ma = 0  # the car's current predicted for the telegram just sent
+        self.car_now_ma = 0  # the car's current predicted for now (the estimate between measurements)
         self.error = None
 
     def set_policy(self, name, settings=None):
@@ -157,7 +157,7 @@ class Controller:
                             wanted[i] = want
         out = safety.guard(wanted, grid, self.failsafe_ma())
         offered = fuse - min(out[i] for i in self._car)
-        self.car_now_ma = car_now
+        self.car_now_ma = model.predict(now_ms) if following and law.state != "idle" or passing else meas
         self.estimate.offer(now_ms, offered)
         if (passing or law.state != "idle") and not -_SAME_MA < offered < _SAME_MA:
             # the limit the charge point will set: the law's, unless the floor or the rounding moved it
@@ -178,7 +178,7 @@ class Controller:
             "data_age_ms": age,
             "data_old": age is not None and age > _OLD_MS,
             "car_ma": meas,
-            "car_now_ma": car_now,
+            "car_now_ma": self.car_now_ma,
             "car_exact": self.estimate.exact,
             "failsafe": why is not None,
             "failsafe_why": why,

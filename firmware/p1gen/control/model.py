@@ -15,7 +15,7 @@ Learned online from the car's answers (and kept in flash by ``p1gen.app.learned`
 
 And the prediction of the car's current between two measurements: the car
 moves from what it drew when the data was sampled towards each limit the
-telegrams since then implied, ``response_ms`` after each, at ``ramp_ma_s``
+telegrams implied that the sample cannot show yet, ``response_ms`` after each, at ``ramp_ma_s``
 (down at least 3 A/s: IEC 61851 gives a car 5 s to follow a lower limit).
 ``lowest`` is the least the car can draw now, whatever the delays: the
 floor the law keeps above the charge point's minimum.
@@ -32,7 +32,7 @@ KEYS = ("response_ms", "period_ms", "ramp_ma_s", "start_ms", "min_ma")
 
 class Model:
     __slots__ = ("response_ms", "period_ms", "ramp_ma_s", "start_ms", "min_ma", "learned", "fixed", "_limits",
-                 "_meas_at", "_meas_ma", "_step", "_resp_max", "_steady")
+                 "_meas_at", "_meas_ma", "_prev_ma", "_step", "_resp_max", "_steady")
 
     def __init__(self, settle_ms=0, min_ma=0, guess_min_ma=6000):
         """settle_ms, min_ma: set by the user (0: learn them); guess_min_ma: the minimum to try first."""
@@ -46,6 +46,7 @@ class Model:
         self._limits = []  # (tick, limit mA) the telegrams implied, oldest first
         self._meas_at = None
         self._meas_ma = 0
+        self._prev_ma = 0
         self._step = None  # (tick, car before, limit) of the last step whose answer is awaited
         self._resp_max = 0
         self._steady = False  # the last two measurements saw the car at the same current
@@ -103,6 +104,7 @@ class Model:
     def measured(self, at_ms, car_ma):
         """A fresh measurement: the car drew ``car_ma`` at tick ``at_ms``."""
         self._steady = self._meas_at is not None and abs(car_ma - self._meas_ma) < 300
+        self._prev_ma = self._meas_ma
         self._meas_at = at_ms
         self._meas_ma = car_ma
         # a limit older than the response is in the measurement; one a little older may still
@@ -143,8 +145,8 @@ class Model:
         n = len(limits)
         for k in range(n):
             at = ticks.add(limits[k][0], self.response_ms)
-            if ticks.diff(at, t) < 0:
-                at = t
+            if ticks.diff(at, t) <= 0:
+                continue  # in force before the sample: the measurement shows where it took the car
             until = now_ms if k + 1 == n else ticks.add(limits[k + 1][0], self.response_ms)
             if ticks.diff(until, now_ms) > 0:
                 until = now_ms
@@ -163,7 +165,8 @@ class Model:
     def lowest(self):
         """The least the car can draw now: any limit implied since the measurement may already be
         in force (on the safe side of the learned delays: a charge point's delay varies)."""
-        low = self._meas_ma
+        # a charge point's own meter may still show the previous measurement's current
+        low = self._meas_ma if self._meas_ma < self._prev_ma else self._prev_ma
         horizon = self.response_ms + self.period_ms + _CAR_MS
         for at, _, limit in self._limits:
             if limit < low and ticks.diff(at, self._meas_at) > -horizon:

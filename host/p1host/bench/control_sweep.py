@@ -77,7 +77,9 @@ def _make(name, sc):
     # our controller is told nothing of the charge point: its first guess of the minimum is the
     # profile's, csp1 (Shell, 8 A) for the 8 A cells, another profile's 6 A for the others
     hint = "csp1" if sc.charger["min_a"] == 8 else "dsmr5"
-    return make(name, sc.control_settings(), sc.resolution_ma(), profile=hint)
+    # data older than stale_s is the failsafe: a source this slow needs stale_s above poll + lag
+    settings = dict(sc.control_settings(), stale_s=max(10, sc.poll_s + sc.lag_s + 2))
+    return make(name, settings, sc.resolution_ma(), profile=hint)
 
 
 def _run(job):

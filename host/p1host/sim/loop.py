@@ -197,7 +197,7 @@ def run(scenario, controller, exact=False, trace_every=0, tick0=TICK_PERIOD - 12
                     result.over_fuse_s += 1
                     break
         if estimate is not None:
-            err = getattr(controller, "car_now_ma", estimate.ma) - car.ma
+            err = estimate.ma - car.ma
             result.est_sq += err * err
             result.est_n += 1
             if abs(err) > result.est_max_ma:
