@@ -79,19 +79,23 @@ def test_the_original_rule_oscillates_where_ours_holds():
 
 def test_a_heavy_house_load_is_no_worse_over_the_fuse_than_with_the_real_meter():
     """A 20 A oven on L1 under a 16 A car: seconds over the fuse come only from the charge
-    point's own reaction time, the same as with the original meter (policy full)."""
+    point's own reaction time, no more than with the original meter module (the real load each
+    second)."""
     over = {}
-    for name in ("full", "fixed", "solar", "capacity"):
+    for name in ("meter", "full", "fixed", "solar", "capacity"):
         sc = suite.step_scenario({"reaction_s": 5, "every_s": 1})
         start = sc.start_s
         sc.house_extra = ((start + 600, 900, 0, 4600), (start + 900, 300, 0, 1500))
-        c = Controller(dict(sc.control_settings(), start_delay_s=10), resolution_ma=sc.resolution_ma())
-        assert c.set_policy(name, {"current_a": 16} if name == "fixed" else {}) == []
+        if name == "meter":
+            c = make("meter", sc.control_settings())
+        else:
+            c = Controller(dict(sc.control_settings(), start_delay_s=10), resolution_ma=sc.resolution_ma())
+            assert c.set_policy(name, {"current_a": 16} if name == "fixed" else {}) == []
         r = loop.run(sc, c)
         assert r.ev_wh > 2000, name
         over[name] = r.over_fuse_s
-    assert over["full"] > 0
-    assert all(over[name] <= over["full"] for name in over), over
+    assert over["meter"] > 0
+    assert all(over[name] <= over["meter"] for name in over), over
 
 
 def test_the_estimate_is_measured_and_exact_with_a_direct_meter():
@@ -172,7 +176,7 @@ def test_the_load_step_is_no_longer_over_the_fuse_than_with_the_original_module(
         if name == "fixed":
             c.set_policy("fixed", {"current_a": 16})
         r = loop.run(sc, c)
-        assert r.ev_wh > 1000, name
+        assert r.ev_wh > 500, name  # it charged (fixed waits for the start delay)
         over[name] = r.over_fuse_s
         assert r.invariant_breaks == 0
     assert over["meter"] > 0
