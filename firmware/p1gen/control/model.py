@@ -23,10 +23,12 @@ floor the law keeps above the charge point's minimum.
 from p1gen import ticks
 
 _DOWN_MA_S = 3000
-_MAX_LIMITS = 24
+_MAX_LIMITS = 40
 _RAMPING_MS = 3000
-_CAR_MS = 1000
-_MAX_PERIOD_MS = 10000  # the slowest charge point takes a telegram every 10 s  # a car takes about a second to follow a new limit
+_CAR_MS = 1000  # a car takes about a second to follow a new limit
+_MAX_PERIOD_MS = 10000  # the slowest charge point takes a telegram every 10 s
+_MIN_HORIZON_MS = 8000
+_METER_LAG_MS = 2000  # a charge point's own meter may show the car's current up to this much later  # a cut may take this long to show, whatever was learned (learning can be wrong)
 KEYS = ("response_ms", "period_ms", "ramp_ma_s", "start_ms", "min_ma")
 
 
@@ -104,22 +106,24 @@ class Model:
     def measured(self, at_ms, car_ma):
         """A fresh measurement: the car drew ``car_ma`` at tick ``at_ms``."""
         self._steady = self._meas_at is not None and abs(car_ma - self._meas_ma) < 300
-        self._prev_ma = self._meas_ma
+        recent = self._meas_at is not None and ticks.diff(at_ms, self._meas_at) <= _METER_LAG_MS
+        self._prev_ma = self._meas_ma if recent else car_ma
         self._meas_at = at_ms
         self._meas_ma = car_ma
         # a limit older than the response is in the measurement; one a little older may still
         # be moving the car (it ramps)
         limits = self._limits
-        while limits and ticks.diff(at_ms, limits[0][0]) > self.response_ms + self.period_ms + _RAMPING_MS:
+        while limits and ticks.diff(at_ms, limits[0][0]) > self.response_ms + self.period_ms + _RAMPING_MS + \
+                _MIN_HORIZON_MS:
             limits.pop(0)
 
-    def offered(self, now_ms, limit_ma, low_ma, car_ma):
-        """A telegram implied ``limit_ma`` now (``low_ma`` if the car is lower than predicted,
-        ``car_ma``)."""
+    def offered(self, now_ms, limit_ma, headroom_ma, car_ma):
+        """A telegram offered ``headroom_ma`` over the car's current, meaning the limit ``limit_ma``
+        with the car (as predicted) at ``car_ma``."""
         limits = self._limits
-        if limits and limits[-1][1] == limit_ma and limits[-1][2] == low_ma:
+        if limits and limits[-1][1] == limit_ma and headroom_ma >= 0:
             return
-        limits.append((now_ms, limit_ma, low_ma))
+        limits.append((now_ms, limit_ma, headroom_ma))
         if len(limits) > _MAX_LIMITS:
             limits.pop(0)
         if abs(limit_ma - car_ma) >= 1000 and self._step is None and self._steady:
@@ -163,14 +167,16 @@ class Model:
         return car
 
     def lowest(self):
-        """The least the car can draw now: any limit implied since the measurement may already be
-        in force (on the safe side of the learned delays: a charge point's delay varies)."""
-        # a charge point's own meter may still show the previous measurement's current
+        """The least the car can draw now, on the safe side of every delay: a charge point that
+        adds each telegram's headroom to the car's current when it applies it may already have
+        taken every cut offered since the measurement (or a little before: its delay varies),
+        and its own meter may still show a measurement of a second ago."""
         low = self._meas_ma if self._meas_ma < self._prev_ma else self._prev_ma
         horizon = self.response_ms + self.period_ms + _CAR_MS
-        for at, _, limit in self._limits:
-            if limit < low and ticks.diff(at, self._meas_at) > -horizon:
-                low = limit
+        horizon = horizon if horizon > _MIN_HORIZON_MS else _MIN_HORIZON_MS
+        for at, _, headroom in self._limits:
+            if headroom < 0 and ticks.diff(at, self._meas_at) > -horizon:
+                low += headroom
         return low if low > 0 else 0
 
     def status(self):
