@@ -154,11 +154,9 @@ def heat_map(path, table, cell_names):
                     color="white" if v > max(max(r) for r in data) / 2 else "black")
     fig.colorbar(im, ax=ax, label="charge point starts per day")
     ax.set_title("charge point starts per day, per cell of the sweep", fontsize=9)
-    fig.tight_layout()
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    from p1host.bench.control import save_figure
+
+    return save_figure(fig, path)
 
 
 def jobs(cell_list, days):
