@@ -164,8 +164,9 @@ class Controller:
             implied = car_now + offered
             if not passing and -_SAME_MA < implied - law.limit < _SAME_MA:
                 implied = law.limit
+            low = (meas if meas < car_now else car_now) + offered
             top = law.max_ma
-            model.offered(now_ms, top if implied > top else implied, offered, car_now)
+            model.offered(now_ms, top if implied > top else implied, top if low > top else low, car_now, offered)
         self._status = {
             "policy": s["policy"],
             "state": "full" if passing else law.state,

@@ -23,18 +23,16 @@ floor the law keeps above the charge point's minimum.
 from p1gen import ticks
 
 _DOWN_MA_S = 3000
-_MAX_LIMITS = 40
+_MAX_LIMITS = 24
 _RAMPING_MS = 3000
-_CAR_MS = 1000  # a car takes about a second to follow a new limit
-_MAX_PERIOD_MS = 10000  # the slowest charge point takes a telegram every 10 s
-_MIN_HORIZON_MS = 8000
-_METER_LAG_MS = 2000  # a charge point's own meter may show the car's current up to this much later  # a cut may take this long to show, whatever was learned (learning can be wrong)
+_CAR_MS = 1000
+_MAX_PERIOD_MS = 10000  # the slowest charge point takes a telegram every 10 s  # a car takes about a second to follow a new limit
 KEYS = ("response_ms", "period_ms", "ramp_ma_s", "start_ms", "min_ma")
 
 
 class Model:
     __slots__ = ("response_ms", "period_ms", "ramp_ma_s", "start_ms", "min_ma", "learned", "fixed", "_limits",
-                 "_meas_at", "_meas_ma", "_prev_ma", "_step", "_resp_max", "_steady")
+                 "_meas_at", "_meas_ma", "_prev_ma", "_cuts", "_step", "_resp_max", "_steady")
 
     def __init__(self, settle_ms=0, min_ma=0, guess_min_ma=6000):
         """settle_ms, min_ma: set by the user (0: learn them); guess_min_ma: the minimum to try first."""
@@ -49,6 +47,7 @@ class Model:
         self._meas_at = None
         self._meas_ma = 0
         self._prev_ma = 0
+        self._cuts = 0  # the cuts offered since the measurement, added up (mA, <= 0)
         self._step = None  # (tick, car before, limit) of the last step whose answer is awaited
         self._resp_max = 0
         self._steady = False  # the last two measurements saw the car at the same current
@@ -106,24 +105,25 @@ class Model:
     def measured(self, at_ms, car_ma):
         """A fresh measurement: the car drew ``car_ma`` at tick ``at_ms``."""
         self._steady = self._meas_at is not None and abs(car_ma - self._meas_ma) < 300
-        recent = self._meas_at is not None and ticks.diff(at_ms, self._meas_at) <= _METER_LAG_MS
-        self._prev_ma = self._meas_ma if recent else car_ma
+        self._prev_ma = self._meas_ma
+        self._cuts = 0
         self._meas_at = at_ms
         self._meas_ma = car_ma
         # a limit older than the response is in the measurement; one a little older may still
         # be moving the car (it ramps)
         limits = self._limits
-        while limits and ticks.diff(at_ms, limits[0][0]) > self.response_ms + self.period_ms + _RAMPING_MS + \
-                _MIN_HORIZON_MS:
+        while limits and ticks.diff(at_ms, limits[0][0]) > self.response_ms + self.period_ms + _RAMPING_MS:
             limits.pop(0)
 
-    def offered(self, now_ms, limit_ma, headroom_ma, car_ma):
-        """A telegram offered ``headroom_ma`` over the car's current, meaning the limit ``limit_ma``
-        with the car (as predicted) at ``car_ma``."""
+    def offered(self, now_ms, limit_ma, low_ma, car_ma, headroom_ma):
+        """A telegram offered ``headroom_ma``, implying ``limit_ma`` now (``low_ma`` if the car is
+        lower than predicted, ``car_ma``)."""
+        if headroom_ma < 0:
+            self._cuts += headroom_ma
         limits = self._limits
-        if limits and limits[-1][1] == limit_ma and headroom_ma >= 0:
+        if limits and limits[-1][1] == limit_ma and limits[-1][2] == low_ma:
             return
-        limits.append((now_ms, limit_ma, headroom_ma))
+        limits.append((now_ms, limit_ma, low_ma))
         if len(limits) > _MAX_LIMITS:
             limits.pop(0)
         if abs(limit_ma - car_ma) >= 1000 and self._step is None and self._steady:
@@ -132,6 +132,7 @@ class Model:
     def forget(self):
         """The charge point paused: no limit of ours is in force."""
         self._limits = []
+        self._cuts = 0
         self._step = None
 
     def ahead(self, now_ms):
@@ -167,16 +168,18 @@ class Model:
         return car
 
     def lowest(self):
-        """The least the car can draw now, on the safe side of every delay: a charge point that
-        adds each telegram's headroom to the car's current when it applies it may already have
-        taken every cut offered since the measurement (or a little before: its delay varies),
-        and its own meter may still show a measurement of a second ago."""
+        """The least the car can draw now: any limit implied since the measurement may already be
+        in force (on the safe side of the learned delays: a charge point's delay varies)."""
+        # a charge point's own meter may still show the previous measurement's current
         low = self._meas_ma if self._meas_ma < self._prev_ma else self._prev_ma
         horizon = self.response_ms + self.period_ms + _CAR_MS
-        horizon = horizon if horizon > _MIN_HORIZON_MS else _MIN_HORIZON_MS
-        for at, _, headroom in self._limits:
-            if headroom < 0 and ticks.diff(at, self._meas_at) > -horizon:
-                low += headroom
+        # a charge point that adds each telegram's headroom to the car's current when it applies
+        # it takes every cut offered since the measurement
+        cut = low + self._cuts
+        for at, _, limit in self._limits:
+            if limit < low and ticks.diff(at, self._meas_at) > -horizon:
+                low = limit
+        low = cut if cut < low else low
         return low if low > 0 else 0
 
     def status(self):

@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import time
 
+from p1host import paths
 from p1host.sim import loop, pvdata, suite
 
 NOMINAL = {"poll_s": 1, "lag_s": 1, "reaction_s": 2, "every_s": 1, "pairs": "read", "ramp_ma_s": 3000, "wake_s": 5,
@@ -245,7 +246,7 @@ def main(args):
               w["starts_vs_evcc"], 100 * w["oracle_nominal"], 100 * w["oracle_worst"], w["est_worst_a"]))
     print("load step: cells/policies over the fuse longer than the original module: %s" % (
         ", ".join(w["step_excess"]) or "none"))
-    path = getattr(args, "plot", None) or os.path.join("docs", "img", "control-sweep.png")
+    path = getattr(args, "plot", None) or os.path.join(paths.ROOT, "docs", "img", "control-sweep.png")
     if not quick:
         print("heat map: %s" % heat_map(path, table, names))
     return 0
