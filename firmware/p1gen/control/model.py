@@ -25,8 +25,8 @@ from p1gen import ticks
 _DOWN_MA_S = 3000
 _MAX_LIMITS = 24
 _RAMPING_MS = 3000
-_CAR_MS = 1000
-_MAX_PERIOD_MS = 10000  # the slowest charge point takes a telegram every 10 s  # a car takes about a second to follow a new limit
+_CAR_MS = 1000  # a car takes about a second to follow a new limit
+_MAX_PERIOD_MS = 10000  # the slowest charge point takes a telegram every 10 s
 KEYS = ("response_ms", "period_ms", "ramp_ma_s", "start_ms", "min_ma")
 
 
@@ -169,8 +169,8 @@ class Model:
 
     def lowest(self):
         """The least the car can draw now: any limit implied since the measurement may already be
-        in force (on the safe side of the learned delays: a charge point's delay varies)."""
-        # a charge point's own meter may still show the previous measurement's current
+        in force (on the safe side of the learned delays: a charge point's delay varies), and a
+        charge point's own meter may still show the previous measurement's current."""
         low = self._meas_ma if self._meas_ma < self._prev_ma else self._prev_ma
         horizon = self.response_ms + self.period_ms + _CAR_MS
         # a charge point that adds each telegram's headroom to the car's current when it applies
