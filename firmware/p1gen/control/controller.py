@@ -127,7 +127,6 @@ class Controller:
         passing = grid is not None and budget is policy.PASS
         following = law.state == "charging" or (passing and meas >= 1000)
         predicted = model.predict(model.ahead(now_ms)) if following else meas
-        self.car_now_ma = model.predict(now_ms) if following else meas
         why = None
         age = None if sit.grid_at is None else ticks.diff(now_ms, sit.grid_at)
         margin = 0 if age is None or age <= _OLD_MS else (age - _OLD_MS) * _MARGIN_MA_S // 1000
@@ -141,8 +140,8 @@ class Controller:
             wanted = [grid[i] + margin for i in range(3)]
             if passing:
                 # the load the charge point will see: the last measurement plus the car's rise since
-                car_now = self.car_now_ma
-                rise = car_now - meas if car_now > meas else 0
+                car_now = predicted
+                rise = predicted - meas if predicted > meas else 0
                 for i in self._car:
                     wanted[i] += rise
             else:
@@ -158,6 +157,7 @@ class Controller:
                             wanted[i] = want
         out = safety.guard(wanted, grid, self.failsafe_ma())
         offered = fuse - min(out[i] for i in self._car)
+        self.car_now_ma = model.predict(now_ms) if following and law.state != "idle" or passing else meas
         self.estimate.offer(now_ms, offered)
         if (passing or law.state != "idle") and not -_SAME_MA < offered < _SAME_MA:
             # the limit the charge point will set: the law's, unless the floor or the rounding moved it
