@@ -42,6 +42,7 @@ class Controller:
         self._meas_at = None
         self._prev = None  # (tick, car mA) of the previous fresh measurement, for the ramp
         self._fresh = False
+        self._rise = 0  # full: the car's rise since the measurement added to the report
         self.car_now_ma = 0  # the car's current predicted for now (the estimate between measurements)
         self.error = None
 
@@ -142,6 +143,7 @@ class Controller:
                 # the load the charge point will see: the last measurement plus the car's rise since
                 car_now = predicted
                 rise = predicted - meas if predicted > meas else 0
+                self._rise = rise
                 for i in self._car:
                     wanted[i] += rise
             else:
@@ -177,6 +179,7 @@ class Controller:
             "grid_ma": None if grid is None else list(grid),
             "data_age_ms": age,
             "data_old": age is not None and age > _OLD_MS,
+            "car_rise_ma": self._rise if passing else 0,
             "car_ma": meas,
             "car_now_ma": self.car_now_ma,
             "car_exact": self.estimate.exact,
