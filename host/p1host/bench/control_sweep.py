@@ -212,12 +212,13 @@ def worst(table, steps, cell_names):
         "oracle_worst": min(f["oracle_share"] for f in ours),
         "est_worst_a": max(f["est_rms_a"] for f in ours),
     }
-    step_excess = []
+    step_excess = []  # over the fuse longer than the original module at the default poll (the nominal cell)
     meter_default = steps[cell_names[0]].get("meter", 0)
     for c in cell_names:
         for name in STEP_POLICIES:
-            if name != "meter" and steps[c].get(name, 0) > max(meter_default, steps[c].get("meter", 0)):
-                step_excess.append("%s/%s %d s" % (c, name, steps[c][name]))
+            if name != "meter" and steps[c].get(name, 0) > meter_default:
+                step_excess.append("%s/%s %d s (the module in that cell: %d s)" % (
+                    c, name, steps[c][name], steps[c].get("meter", 0)))
     w["step_excess"] = step_excess
     return w
 
@@ -244,8 +245,8 @@ def main(args):
           "estimate RMS worst %.2f A" % (
               w["unasked"], w["under_min"], w["start_mismatch"], w["invariant"], w["over_fuse_days"],
               w["starts_vs_evcc"], 100 * w["oracle_nominal"], 100 * w["oracle_worst"], w["est_worst_a"]))
-    print("load step: cells/policies over the fuse longer than the original module: %s" % (
-        ", ".join(w["step_excess"]) or "none"))
+    print("load step: over the fuse longer than the original module at the default poll (%d s): %s" % (
+        steps[names[0]].get("meter", 0), ", ".join(w["step_excess"]) or "none"))
     path = getattr(args, "plot", None) or os.path.join(paths.ROOT, "docs", "img", "control-sweep.png")
     if not quick:
         print("heat map: %s" % heat_map(path, table, names))
