@@ -62,7 +62,7 @@ class Device:
         name = self.config["control"]["policy"]
         tg = self.config["telegram"]
         controller = Controller(self.config["control"], configfile.policy_settings(self.config, name),
-                                telegram.template(tg["profile"], tg["integer_amps"]).amp_div)
+                                telegram.template(tg["profile"], tg["integer_amps"]).amp_div, tg["profile"])
         if self.schedule_active is not None:
             controller.set_policy(self.schedule_active[0], self.schedule_active[1])
         return controller

@@ -7,6 +7,7 @@ from p1gen import ticks
 from p1gen.app.aio import sleep_ms, wait_for_ms
 from p1gen.app.wallclock import utc_ms, utc_now
 from p1gen.app.output import Output
+from p1gen.app.learned import PATH as LEARNED_PATH, Learned
 from p1gen.app.pacer import Pacer, backoff_ms
 
 _LEAD_MS = 100  # compose a telegram this long before its deadline, write it on the deadline
@@ -32,6 +33,7 @@ async def telegrams(device, uart, energy_path=None):
     """One telegram every p1.interval_s, on the deadline, drift-free; feeds the watchdog."""
     board = device.board
     out = Output(device, energy_path)
+    learned = Learned(energy_path and LEARNED_PATH)  # the installation the controller learned, kept in flash
     tg = device.telegram
     pacer = Pacer(device.config["p1"]["interval_s"] * 1000, ticks.ms(), _ms_to_next_second())
     clock_set = utc_now() is not None
@@ -67,6 +69,7 @@ async def telegrams(device, uart, energy_path=None):
         tg["dropped_bytes"] = getattr(uart, "dropped", 0)
         try:
             out.save_energy(now)
+            learned.keep(device.controller, now)
         except OSError as e:
             tg["last_error"] = "energy registers not saved: %s" % e
         if wdt is not None:

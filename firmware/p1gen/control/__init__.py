@@ -9,8 +9,8 @@ estimate (``estimate``), ask the policy for a budget, turn it into headroom
 through the start/stop law (``law``), and pass the report through the safety
 guard (``safety``), which every report passes, including the failsafe.
 
-The controller itself lives in ``controller.py`` and is imported on first use,
-so reading ``OPTIONS`` (the config validator does) costs the heap nothing more.
+The controller itself lives in ``controller.py`` and is imported on first use
+(``__getattr__`` below).
 """
 from p1gen import policy
 from p1gen.options import Opt
@@ -21,7 +21,8 @@ OPTIONS = (
     Opt("phases", int, 3, "phases of the installation", choices=(1, 3)),
     Opt("car_phases", int, 3, "phases the car charges on", choices=(1, 3)),
     Opt("car_phase", int, 1, "the phase a 1-phase car charges on", lo=1, hi=3),
-    Opt("min_a", int, 6, "the charge point's minimum current, A (6, or 8 on some)", lo=1, hi=32),
+    Opt("min_a", int, 0, "the charge point's minimum current, A (0: learned, starting from the telegram "
+        "profile's: 8 for csp1, else 6)", lo=0, hi=32),
     Opt("max_a", int, 16, "the charge point's maximum current, A", lo=6, hi=80),
     Opt("stale_s", int, 10, "energy data older than this is stale: failsafe, s", lo=2, hi=600),
     Opt("failsafe", str, "pause",
@@ -38,17 +39,24 @@ OPTIONS = (
         lo=0, hi=3600),
     Opt("deadband_ma", int, 300, "budget errors smaller than this are left alone, mA", lo=0, hi=5000),
     Opt("gain_pct", int, 30, "share of the error offered per telegram while charging, %", lo=1, hi=100),
-    Opt("settle_s", int, 6, "how long the charge point and the car take to answer an offer, s", lo=1, hi=30),
+    Opt("settle_s", int, 0, "how long the charge point and the car take to start answering an offer, s "
+        "(0: learned)", lo=0, hi=30),
 )
 
 
-def Controller(settings=None, policy_settings=None, resolution_ma=100):
-    """A new controller (``control.controller.Controller``) for ``settings``.
+_LAZY = {"Controller": "controller"}
 
-    resolution_ma: the current resolution of the telegram profile in use
-    (``telegram.template(profile).amp_div``); reports are rounded to it so the
-    profile's rounding adds no bias.
-    """
-    from p1gen.control.controller import Controller as _Controller
 
-    return _Controller(settings, policy_settings, resolution_ma)
+def __getattr__(name):
+    """``Controller`` (the class) is imported on first use (the registry idiom of micropython-async
+    v3 primitives), so reading ``OPTIONS`` (the config validator does) costs the heap nothing more.
+    Other names are this package's modules (MicroPython asks here before importing them)."""
+    module = _LAZY.get(name)
+    try:
+        value = __import__("p1gen.control." + (module or name), None, None, (name,))
+    except ImportError:
+        raise AttributeError(name)
+    if module is not None:
+        value = getattr(value, name)
+    globals()[name] = value
+    return value

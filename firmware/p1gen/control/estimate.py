@@ -10,9 +10,11 @@ A change of the load is credited to the car only
 
 - when it is common to all the car's phases (a 3-phase car changes all three
   alike; a kettle changes one), and
-- as far as the headroom offered in the last few seconds lets the car move:
-  with no offer the charge point keeps the car where it is, after offers of
-  +2 A and +1 A it rose by at most 3 A.
+- as far as the headroom offered in the last seconds lets the car move: with
+  no offer the charge point keeps the car where it is, after offers of +2 A
+  and +1 A it rose by at most 3 A,
+- except a common drop close to the whole estimate: the charge point paused
+  or the car is full, whatever was offered.
 
 Two hard bounds: 0 <= estimate <= the charger's maximum, and the car never
 draws more than its phase's whole load. ``p1gen bench control`` prints how
@@ -20,8 +22,9 @@ wrong the estimate gets (column ``est A``).
 """
 from p1gen import ticks
 
-_WINDOW_MS = 12000  # the longest a charge point (5 s late, every 5 s) plus car take to answer
-_MAX_OFFERS = 16
+_WINDOW_MS = 30000  # the longest a charge point (10 s late, every 10 s), the data (13 s old) and the car take
+_MAX_OFFERS = 32
+_SLACK_MA = 500
 
 
 def _common(deltas):
@@ -61,13 +64,14 @@ class CarEstimate:
             offers.pop(0)
         if not offers:
             return est, est
-        base = offers[0][2]
-        lo = hi = base
+        lo = hi = offers[0][2]
         for _, headroom, _before in offers:
             if headroom > 0:
                 hi += headroom
             else:
                 lo += headroom
+        lo -= _SLACK_MA  # the car drifts a little by itself, and rounding adds up
+        hi += _SLACK_MA
         return (lo if lo < est else est), (hi if hi > est else est)
 
     def update(self, now_ms, load_ma, direct_ma, max_ma):
@@ -88,8 +92,10 @@ class CarEstimate:
         est = self.ma
         if last is not None:
             lo, hi = self._bounds(now_ms, est)
-            est += _common([load_ma[i] - last[i] for i in range(len(load_ma))])
-            est = lo if est < lo else hi if est > hi else est
+            common = _common([load_ma[i] - last[i] for i in range(len(load_ma))])
+            est += common
+            if not (common < 0 and est * 10 <= -common * 3):  # unless it all but stopped
+                est = lo if est < lo else hi if est > hi else est
         for phase in load_ma:
             if est > phase:
                 est = phase

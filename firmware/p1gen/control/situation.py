@@ -5,6 +5,7 @@ float NaN or a wrong type in it; everything here turns that into ``None``
 ("unknown") so the policies and the safety clamp only ever see integers.
 """
 from p1gen import context as C
+from p1gen import ticks
 
 _INT_LIMIT = 1 << 40
 
@@ -85,13 +86,27 @@ def grid_phase_ma(ctx, now_ms, max_age, phases, voltage_dv):
     return (a, b, c)
 
 
-class Situation:
-    """What the policies read. ``car_ma`` is the estimate of the car's current per phase."""
+def _sampled_at(ctx, now_ms, max_age):
+    """The tick the freshest grid measurement was sampled at (the source's time, not the poll's), or None."""
+    best = None
+    for name in (C.GRID_PHASE_MA, C.GRID_PHASE_W, C.GRID_W):
+        age = ctx.age_ms(name, now_ms)
+        if age is not None and age <= max_age and (best is None or age < best):
+            best = age
+    return None if best is None else ticks.add(now_ms, -best)
 
-    def __init__(self, ctx, now_ms, max_age_ms, phases, car_phases):
+
+class Situation:
+    """What the policies read, complete when built. ``car_ma`` is the estimate of the car's current
+    per phase when the grid was sampled (``grid_at``); ``car`` is called with the half-built
+    situation and returns (car_ma, charging)."""
+
+    def __init__(self, ctx, now_ms, max_age_ms, phases, car_phases, min_ma=6000, start_ma=6000, max_ma=16000,
+                 car=None):
         self.now_ms = now_ms
         self.voltage_dv = _voltages(ctx, now_ms, max_age_ms)
         self.grid_ma = grid_phase_ma(ctx, now_ms, max_age_ms, phases, self.voltage_dv)
+        self.grid_at = None if self.grid_ma is None else _sampled_at(ctx, now_ms, max_age_ms)
         total = number(ctx.fresh(C.GRID_W, now_ms, max_age_ms))
         if total is None and self.grid_ma is not None:
             total = sum(self.grid_ma[i] * self.voltage_dv[i] // 10000 for i in range(3))
@@ -101,12 +116,12 @@ class Situation:
         self.battery_soc = number(ctx.fresh(C.BATTERY_SOC, now_ms, max_age_ms))
         self.ev_soc = number(ctx.fresh(C.EV_SOC, now_ms, max_age_ms * 30))  # the car tells it rarely
         self.ev_direct_ma = triple(ctx.fresh(C.EV_PHASE_MA, now_ms, max_age_ms))
+        self.phases = phases
         self.car_phases = car_phases
-        self.car_ma = 0
-        self.charging = False
-        self.min_ma = 6000  # the charge point's minimum current
-        self.start_ma = 6000  # the budget the controller needs to start the car
-        self.max_ma = 16000
+        self.min_ma = min_ma  # the charge point's minimum current
+        self.start_ma = start_ma  # the budget the controller needs to start the car
+        self.max_ma = max_ma
+        self.car_ma, self.charging = (0, False) if car is None else car(self)
 
     def volts_dv(self):
         v = self.voltage_dv
@@ -119,3 +134,18 @@ class Situation:
     def w_to_car_ma(self, w):
         """The current per car phase that ``w`` watts make."""
         return w * 10000 // (self.volts_dv() * self.car_phases)
+
+    def load_ma(self, car_phases):
+        """The load of each of the car's phases: what grid, PV and home battery feed them together (mA).
+
+        PV and battery inverters feed every phase of the installation evenly (3-phase inverters do)."""
+        grid = self.grid_ma
+        if grid is None:
+            return None
+        per_phase = self.volts_dv() * self.phases
+        shift = 0
+        if self.pv_w is not None:
+            shift += self.pv_w * 10000 // per_phase
+        if self.battery_w is not None:
+            shift -= self.battery_w * 10000 // per_phase
+        return [grid[i] + shift for i in car_phases]

@@ -36,12 +36,22 @@ BATTERY_FIRST_SOC = Opt("battery_first_soc", int, 90,
 BATTERY_MAX_W = Opt("battery_max_w", int, 3000, "home battery: maximum discharge power, W", lo=0, hi=50000)
 
 
+def __getattr__(module):
+    """A policy module (``policy.solar``) is imported on first use: the registry idiom of
+    micropython-async v3 primitives, the same as ``p1gen.control.Controller``."""
+    if module not in _MODULES.values():
+        raise AttributeError(module)
+    value = __import__("p1gen.policy." + module, None, None, (module,))
+    globals()[module] = value
+    return value
+
+
 def get(name):
     """The module of policy ``name``; ValueError for an unknown name."""
     module = _MODULES.get(name)
     if module is None:
         raise ValueError("unknown policy %s (known: %s)" % (name, ", ".join(NAMES)))
-    return __import__("p1gen.policy." + module, None, None, (module,))
+    return __getattr__(module)
 
 
 def car_full(now, settings):

@@ -10,7 +10,7 @@ from p1gen.options import Opt
 from p1gen.sources import Source as _Source, network_options
 from p1gen.sources.modbus import Client, ModbusError, s32, u32
 
-OPTIONS = network_options(502, 5000, 1000) + (
+OPTIONS = network_options(502, 1000, 1000) + (
     Opt("unit", int, 3, "Modbus unit id of the inverter (SMA: 3)", lo=3, hi=123),
     Opt("function", int, 3, "Modbus function: 3 holding or 4 input registers (SMA serves both)", choices=(3, 4)),
 )

@@ -7,6 +7,7 @@ SUITES = ("telegram", "sources", "control", "runtime", "web")
 def add_arguments(parser):
     parser.add_argument("what", choices=SUITES, help="which benchmark to run")
     parser.add_argument("--quick", action="store_true", help="fewer iterations, for a smoke test")
+    parser.add_argument("--sweep", action="store_true", help="control: sweep the envelope of installations")
     parser.add_argument("--minutes", type=float, help="runtime: how long to watch the free heap (default 10)")
     parser.add_argument("--source", choices=("sma", "solaredge", "homewizard"),
                         help="runtime: the energy source the firmware polls (default sma)")

@@ -13,7 +13,7 @@ import time
 from p1host import paths
 from p1host.sim import baselines, loop, suite
 from p1host.sim.controllers import OTHERS, OURS, make
-from p1host.sim.plot import PLOT_DAY, plot
+from p1host.sim.plot import PLOT_DAY, plot, save_figure
 
 
 def _run(job):
@@ -68,6 +68,10 @@ def table(results, days):
 
 
 def main(args):
+    if getattr(args, "sweep", False):
+        from p1host.bench import control_sweep
+
+        return control_sweep.main(args)
     quick = getattr(args, "quick", False)
     days = list(suite.QUICK) if quick else suite.names()
     names = OURS + OTHERS

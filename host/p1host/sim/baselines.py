@@ -187,3 +187,15 @@ class OriginalRule:
 
 BASELINES = {"evcc": Evcc, "smartevse": SmartEvseSolar, "original": OriginalRule, "script2min": TwoMinuteScript}
 ORACLE = Oracle
+
+
+class RealMeter:
+    """The original meter module: reports the real load every second, whatever the source's poll."""
+    meter = True
+    title = "original module (the real load each second)"
+
+    def __init__(self, settings):
+        pass
+
+    def report(self, grid_ma):
+        return [ma if ma > 0 else 0 for ma in grid_ma]

@@ -9,10 +9,18 @@ OURS = tuple(NAMES)
 OTHERS = tuple(baselines.BASELINES) + ("oracle",)
 
 
-def make(name, settings, resolution_ma=100):
-    """A controller by name: one of our policies, a baseline, or the oracle."""
+def make(name, settings, resolution_ma=100, profile=None):
+    """A controller by name: one of our policies, a baseline, the oracle or the original module (``meter``).
+
+    With a ``profile``, our controller is not told the charge point's minimum: it learns it, as on a
+    board with an untouched config."""
     if name in OURS:
-        return Controller(dict(settings, policy=name), resolution_ma=resolution_ma)
+        ours = dict(settings, policy=name)
+        if profile is not None:
+            ours.pop("min_a", None)
+        return Controller(ours, resolution_ma=resolution_ma, profile=profile)
+    if name == "meter":
+        return baselines.RealMeter(settings)
     if name == "oracle":
         return baselines.ORACLE(settings)
     return baselines.BASELINES[name](settings)

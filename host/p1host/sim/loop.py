@@ -71,11 +71,21 @@ class Result:
         self.est_sq = 0
         self.est_max_ma = 0
         self.est_n = 0
+        self.controller_starts = 0
+        self.unasked_pauses = 0  # the charge point paused while the controller wanted the car to charge
+        self.starts_under_min = 0  # the car started while the last minute's surplus was under the minimum
+        self.invariant_breaks = 0  # a report under the controller's latest real grid measurement
         self.trace = None
 
     @property
     def solar_share(self):
         return self.ev_solar_wh / self.ev_wh if self.ev_wh else 0.0
+
+    def as_dict(self):
+        out = dict(self.__dict__)
+        out.pop("trace")
+        out["est_rms_ma"] = self.est_rms_ma
+        return out
 
     @property
     def est_rms_ma(self):
@@ -98,7 +108,9 @@ def run(scenario, controller, exact=False, trace_every=0, tick0=TICK_PERIOD - 12
     car = Car(**sc.car)
     charger = ChargePoint(fuse_a=sc.fuse_a, **sc.charger)
     direct = getattr(controller, "direct", False)
+    meter = getattr(controller, "meter", False)
     estimate = getattr(controller, "estimate", None)
+    ours = hasattr(controller, "state")  # the firmware Controller
     ctx = C.Context()
     fuse_ma = sc.fuse_a * 1000
     profile = charger.profile
@@ -107,6 +119,11 @@ def run(scenario, controller, exact=False, trace_every=0, tick0=TICK_PERIOD - 12
     rows = [] if trace_every else None
     ev_ws = solar_ws = import_ws = 0
     car_phases = car.phases
+    min_ma = charger.min_ma
+    surplus = []  # the true PV surplus per car phase, mA, of the last minute
+    delivered = None  # the latest grid measurement the controller was given
+    asked = False  # a direct controller's setpoint is above 0
+    car_starts = car.starts
     for t in range(sc.start_s, sc.end_s):
         now = tick_of(t, tick0)
         site.pv_w = sc.pv[t]
@@ -122,6 +139,7 @@ def run(scenario, controller, exact=False, trace_every=0, tick0=TICK_PERIOD - 12
         if t % sc.poll_s == 0 and not any(a <= t < b for a, b in sc.stale):
             at, seen_ma, seen_w = history[0]
             ctx.set(C.GRID_PHASE_MA, tuple(seen_ma), "sim", at)
+            delivered = (t, seen_ma)
             ctx.set(C.GRID_PHASE_W, tuple(seen_w), "sim", at)
             ctx.set(C.PV_W, site.pv_w, "sim", at)
             ctx.set(C.VOLTAGE_DV, tuple(site.voltage_dv), "sim", at)
@@ -133,17 +151,37 @@ def run(scenario, controller, exact=False, trace_every=0, tick0=TICK_PERIOD - 12
         if direct:
             setpoint = controller.step(ctx, now, car.ma, site)
             if setpoint is not None:
+                if setpoint > 0 and not asked:
+                    result.controller_starts += 1
+                asked = setpoint > 0
                 charger.setpoint_ma = setpoint
             reported = [ma if ma > 0 else 0 for ma in grid_ma]
+        elif meter:
+            reported = controller.report(grid_ma)
         else:
             reported = controller.step(ctx, now)
+            if delivered is not None and t - delivered[0] <= 10:
+                result.invariant_breaks += any(reported[i] < min(delivered[1][i], 999000) for i in range(3))
+            if ours:
+                asked = controller.state != "idle" and controller.settings["policy"] != "full"
         if exact:
             reading = Reading(current_ma=reported, voltage_dv=tuple(site.voltage_dv))
             charger.read_telegram(t, telegram.build(reading, profile, integer_amps=charger.integer_amps))
         else:
             charger.read_currents(t, reported, site.voltage_dv)
+        paused_before = charger.pauses
         signal = charger.step(t, car.ma)
+        if charger.pauses > paused_before and asked:
+            result.unasked_pauses += 1
         site.ev_phase_ma = car.step(t, signal)
+        spare = (site.pv_w - sum(site.house_phase_w)) * 1000 // (230 * car_phases)
+        surplus.append(spare)
+        if len(surplus) > 60:
+            surplus.pop(0)
+        if car.starts > car_starts:
+            car_starts = car.starts
+            if sum(surplus) // len(surplus) < min_ma:
+                result.starts_under_min += 1
         site.advance(1000)
         car_w = car.power_w()
         grid_w = site.grid_phase_w()
@@ -171,5 +209,7 @@ def run(scenario, controller, exact=False, trace_every=0, tick0=TICK_PERIOD - 12
     result.ev_solar_wh = solar_ws / 3600
     result.import_charging_wh = import_ws / 3600
     result.starts = car.starts
+    if ours:
+        result.controller_starts = controller.status()["starts"]
     result.trace = rows
     return result

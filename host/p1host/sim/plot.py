@@ -31,6 +31,13 @@ def plot(path, day=PLOT_DAY, name="solar"):
     bottom.set_xlabel("hour of day")
     bottom.legend(loc="upper left")
     fig.suptitle("p1gen %s on %s (%s, %d-phase car)" % (name, day, sc.kind, sc.car.get("phases", 3)))
+    return save_figure(fig, path)
+
+
+def save_figure(fig, path):
+    """Write a matplotlib figure as a PNG (creating its folder) and close it; returns path."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     fig.savefig(path, dpi=90)

@@ -1,0 +1,187 @@
+"""What the controller knows of the installation it drives: the charge point and the car.
+
+Learned online from the car's answers (and kept in flash by ``p1gen.app.learned``):
+
+- ``response_ms``: from a telegram to the first sign of it in a measurement
+  (the charge point's reaction delay plus the car's own), the shortest seen;
+- ``period_ms``: how much later than that the answer can come (the charge
+  point takes a telegram into account only every few seconds): the longest
+  seen minus the shortest;
+- ``ramp_ma_s``: how fast the car's current rises;
+- ``start_ms``: from the first start offer to the car drawing current (the
+  charge point's restart delay plus the car waking up);
+- ``min_ma``: the charge point's minimum current (raised to 8 A when an offer
+  of the minimum + 1 A never starts the car).
+
+And the prediction of the car's current between two measurements: the car
+moves from what it drew when the data was sampled towards each limit the
+telegrams implied that the sample cannot show yet, ``response_ms`` after each, at ``ramp_ma_s``
+(down at least 3 A/s: IEC 61851 gives a car 5 s to follow a lower limit).
+``lowest`` is the least the car can draw now, whatever the delays: the
+floor the law keeps above the charge point's minimum.
+"""
+from p1gen import ticks
+
+_DOWN_MA_S = 3000
+_MAX_LIMITS = 24
+_RAMPING_MS = 3000
+_CAR_MS = 1000  # a car takes about a second to follow a new limit
+_MAX_PERIOD_MS = 10000  # the slowest charge point takes a telegram every 10 s
+KEYS = ("response_ms", "period_ms", "ramp_ma_s", "start_ms", "min_ma")
+
+
+class Model:
+    __slots__ = ("response_ms", "period_ms", "ramp_ma_s", "start_ms", "min_ma", "learned", "fixed", "_limits",
+                 "_meas_at", "_meas_ma", "_prev_ma", "_cuts", "_step", "_resp_max", "_steady")
+
+    def __init__(self, settle_ms=0, min_ma=0, guess_min_ma=6000):
+        """settle_ms, min_ma: set by the user (0: learn them); guess_min_ma: the minimum to try first."""
+        self.response_ms = settle_ms or 3000  # until learned: a charge point 2 s late
+        self.period_ms = 0
+        self.ramp_ma_s = 1000
+        self.start_ms = 45000
+        self.min_ma = min_ma or guess_min_ma
+        self.fixed = (("response_ms",) if settle_ms else ()) + (("min_ma",) if min_ma else ())
+        self.learned = {}  # what was learned here (or imported), by key
+        self._limits = []  # (tick, limit mA) the telegrams implied, oldest first
+        self._meas_at = None
+        self._meas_ma = 0
+        self._prev_ma = 0
+        self._cuts = 0  # the cuts offered since the measurement, added up (mA, <= 0)
+        self._step = None  # (tick, car before, limit) of the last step whose answer is awaited
+        self._resp_max = 0
+        self._steady = False  # the last two measurements saw the car at the same current
+
+    # -- learning ------------------------------------------------------------
+
+    def set(self, key, value):
+        """Learn ``value`` for ``key``, unless the user's settings fix it."""
+        if key not in self.fixed:
+            setattr(self, key, value)
+            self.learned[key] = value
+
+    def load(self, values):
+        """Take learned values (a dict, e.g. from flash); unknown keys and bad values are ignored."""
+        for key in KEYS:
+            v = values.get(key) if type(values) is dict else None
+            if type(v) is int and 0 <= v <= 600000:
+                self.set(key, v)
+
+    def started(self, latency_ms):
+        self.set("start_ms", latency_ms if "start_ms" not in self.learned else (self.start_ms + latency_ms) // 2)
+
+    def answered(self, now_ms, car_ma, at_ms):
+        """A measurement sampled at ``at_ms`` shows the car at ``car_ma``: learn from the last step."""
+        step = self._step
+        if step is None:
+            return
+        t0, before, limit = step
+        delay = ticks.diff(at_ms, t0)
+        if delay > 30000:
+            self._step = None
+            return
+        if delay <= 0 or abs(car_ma - before) * 2 < abs(limit - before):
+            return
+        self._step = None
+        # the answer came between the previous sample and this one
+        since = 0 if self._meas_at is None else ticks.diff(self._meas_at, t0)
+        delay = (since + delay) // 2 if since > 0 else delay // 2
+        delay = delay if delay > _CAR_MS else _CAR_MS
+        first = "response_ms" not in self.learned
+        self.set("response_ms", delay if first else (self.response_ms * 3 + delay) // 4)
+        if first:
+            self._resp_max = delay
+        elif delay > self._resp_max:
+            self._resp_max = delay
+        period = self._resp_max - self.response_ms
+        self.set("period_ms", period if period < _MAX_PERIOD_MS else _MAX_PERIOD_MS)
+
+    def ramped(self, rate_ma_s):
+        if rate_ma_s > self.ramp_ma_s or "ramp_ma_s" not in self.learned:
+            self.set("ramp_ma_s", rate_ma_s if rate_ma_s > 300 else 300)
+
+    # -- prediction ------------------------------------------------------------
+
+    def measured(self, at_ms, car_ma):
+        """A fresh measurement: the car drew ``car_ma`` at tick ``at_ms``."""
+        self._steady = self._meas_at is not None and abs(car_ma - self._meas_ma) < 300
+        self._prev_ma = self._meas_ma
+        self._cuts = 0
+        self._meas_at = at_ms
+        self._meas_ma = car_ma
+        # a limit older than the response is in the measurement; one a little older may still
+        # be moving the car (it ramps)
+        limits = self._limits
+        while limits and ticks.diff(at_ms, limits[0][0]) > self.response_ms + self.period_ms + _RAMPING_MS:
+            limits.pop(0)
+
+    def offered(self, now_ms, limit_ma, low_ma, car_ma, headroom_ma):
+        """A telegram offered ``headroom_ma``, implying ``limit_ma`` now (``low_ma`` if the car is
+        lower than predicted, ``car_ma``)."""
+        if headroom_ma < 0:
+            self._cuts += headroom_ma
+        limits = self._limits
+        if limits and limits[-1][1] == limit_ma and limits[-1][2] == low_ma:
+            return
+        limits.append((now_ms, limit_ma, low_ma))
+        if len(limits) > _MAX_LIMITS:
+            limits.pop(0)
+        if abs(limit_ma - car_ma) >= 1000 and self._step is None and self._steady:
+            self._step = (now_ms, car_ma, limit_ma)
+
+    def forget(self):
+        """The charge point paused: no limit of ours is in force."""
+        self._limits = []
+        self._cuts = 0
+        self._step = None
+
+    def ahead(self, now_ms):
+        """When a telegram sent now takes effect: a charge point may pair it with the car's current
+        of that moment (the response less the car's own second)."""
+        return ticks.add(now_ms, self.response_ms - _CAR_MS if self.response_ms > _CAR_MS else 0)
+
+    def predict(self, now_ms):
+        """The car's current at ``now_ms``, as the model expects it (mA)."""
+        car = self._meas_ma
+        if self._meas_at is None:
+            return car
+        t = self._meas_at
+        limits = self._limits
+        n = len(limits)
+        for k in range(n):
+            at = ticks.add(limits[k][0], self.response_ms)
+            if ticks.diff(at, t) <= 0:
+                continue  # in force before the sample: the measurement shows where it took the car
+            until = now_ms if k + 1 == n else ticks.add(limits[k + 1][0], self.response_ms)
+            if ticks.diff(until, now_ms) > 0:
+                until = now_ms
+            dt = ticks.diff(until, at)
+            if dt <= 0:
+                continue
+            target = limits[k][1]
+            if target > car:
+                car = min(target, car + self.ramp_ma_s * dt // 1000)
+            elif target < car:
+                rate = self.ramp_ma_s if self.ramp_ma_s > _DOWN_MA_S else _DOWN_MA_S
+                car = max(target, car - rate * dt // 1000)
+            t = until
+        return car
+
+    def lowest(self):
+        """The least the car can draw now: any limit implied since the measurement may already be
+        in force (on the safe side of the learned delays: a charge point's delay varies), and a
+        charge point's own meter may still show the previous measurement's current."""
+        low = self._meas_ma if self._meas_ma < self._prev_ma else self._prev_ma
+        horizon = self.response_ms + self.period_ms + _CAR_MS
+        # a charge point that adds each telegram's headroom to the car's current when it applies
+        # it takes every cut offered since the measurement
+        cut = low + self._cuts
+        for at, _, limit in self._limits:
+            if limit < low and ticks.diff(at, self._meas_at) > -horizon:
+                low = limit
+        low = cut if cut < low else low
+        return low if low > 0 else 0
+
+    def status(self):
+        return {"response_ms": self.response_ms, "period_ms": self.period_ms, "ramp_ma_s": self.ramp_ma_s,
+                "start_ms": self.start_ms, "min_ma": self.min_ma, "learned": sorted(self.learned)}
