@@ -112,6 +112,16 @@ def test_concurrent_readers_get_whole_answers_or_a_clear_503(inst):
     assert sum(1 for g in got if g[1] == 200) >= len(got) * 0.9, [g[:2] for g in got if g[1] != 200]
 
 
+def test_a_deep_body_costs_no_heap(inst):
+    """4 KB of "[" parsed by json.loads would take far more heap than the board has: the
+    body's depth is checked in small pieces first."""
+    cookie = login(inst)
+    for body in (b"[" * 4000, b'{"a":' * 800):
+        status, _, answer = call(inst, "PUT", "/api/config", body, cookie=cookie)
+        assert status == 400 and b"nested deeper than 8 levels" in answer, answer
+    assert call(inst, "GET", "/api/status")[0] == 200
+
+
 # --- 6: config save and read at the limits
 
 def test_a_full_schedule_then_policy_changes_all_succeed(inst):

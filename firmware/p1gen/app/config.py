@@ -310,15 +310,12 @@ def _parse(path, size):
 
 
 def shape(f):
-    """Why the JSON in stream ``f`` cannot be a config before parsing it (or None): read in
-    small pieces, so no depth or byte of it costs more heap than the piece."""
+    """Why the JSON in ``f`` (bytes, or a file read in small pieces) cannot be a config,
+    before parsing it (or None): no depth or byte of it costs heap."""
     depth = 0
     in_text = escaped = False
     first = last = None
-    while True:
-        piece = f.read(256)
-        if not piece:
-            break
+    for piece in _pieces(f):
         for b in piece:
             if b > 0x20 and first is None:
                 first = b
@@ -342,6 +339,17 @@ def shape(f):
     if first == 0x7B and (last != 0x7D or depth > 0):
         return "truncated (no closing })"
     return None
+
+
+def _pieces(f):
+    if type(f) is bytes:
+        yield f
+        return
+    while True:
+        piece = f.read(256)
+        if not piece:
+            return
+        yield piece
 
 
 def load(path=PATH):

@@ -44,9 +44,7 @@ def _json_body(req):
     if ctype != "application/json":
         return None, error(415, "send the body as application/json")
     try:
-        import io
-
-        why = configfile.shape(io.BytesIO(req.body or b""))
+        why = configfile.shape(req.body or b"")
         if why:
             return None, error(400, "body is not valid JSON: %s" % why)
         return json.loads(req.body.decode()), None

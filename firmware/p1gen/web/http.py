@@ -80,14 +80,23 @@ class _BoundedReader:
             self._buf += piece
 
     async def readexactly(self, n):
+        """The body: its pieces joined once (a body grown piece by piece would take a
+        fragmented heap's larger blocks again and again)."""
         if n < 0:
             raise ValueError("negative length")
-        while len(self._buf) < n:
-            piece = await self._stream.read(n - len(self._buf))
+        pieces = [self._buf]
+        have = len(self._buf)
+        while have < n:
+            piece = await self._stream.read(min(512, n - have))
             if not piece:
                 raise EOFError("body shorter than Content-Length")
-            self._buf += piece
-        out, self._buf = self._buf[:n], self._buf[n:]
+            pieces.append(piece)
+            have += len(piece)
+        data = b"".join(pieces)
+        if have == n:
+            self._buf = b""
+            return data
+        out, self._buf = data[:n], data[n:]
         return out
 
     async def read(self, n=-1):
