@@ -7,22 +7,46 @@ Data Request: "1" or "0" read from the file named by ``P1GEN_DATA_REQUEST``
 the PC's clock is right (no NTP, no set_time), there is no watchdog, and the LED
 is a variable the tests can read.
 Safe mode: ``P1GEN_SAFE_MODE=1`` plays the pin held at boot.
+
+What the tests model with it (none of this exists on a real board):
+- the line time: a telegram occupies the UART for its bytes at the baud rate, and
+  ``flush()`` waits for that, as the rp2's does;
+- a flash erase: each save (p1gen.app.files) holds the CPU for ``P1GEN_FLASH_ERASE_MS``
+  (default 45, as measured on the rp2: interrupts are off meanwhile); ``P1GEN_LINE_LOG``
+  names a file that gets one line per transmission and per save ("tx|flash start_ms end_ms");
+- faults: ``P1GEN_FAULTS`` names a JSON file {task name: "raise" | "once" | "hang"} read at
+  each of the task's pauses (p1gen.app.task); "once" raises and removes itself;
+- a reset ends the process with RESET_EXIT (p1host.runner starts it again with
+  ``P1GEN_RESET_CAUSE``, "power on" when unset); ``P1GEN_WATCHDOG=1`` runs a watchdog in a
+  thread that ends the process when it is not fed in time.
 """
+import json
 import os
 import select
+import sys
+import time
 
 NAME = "host"
 WATCHDOG_MAX_MS = None  # no watchdog on a PC
 WEB_HOST = "127.0.0.1"  # tests and the demo serve on loopback only
 WEB_PORT = int(os.getenv("P1GEN_WEB_PORT") or 0) or None  # set by p1host.runner; None: web.port
+RESET_EXIT = 75  # the exit status that says "reset me" to p1host.runner
+_ERASE_MS = int(os.getenv("P1GEN_FLASH_ERASE_MS") or 45)
 led_state = False
+
+
+def _log_line(kind, start, end, what=""):
+    path = os.getenv("P1GEN_LINE_LOG")
+    if path:
+        with open(path, "a") as f:
+            f.write("%s %d %d %s\n" % (kind, start, end, what))
 
 
 class _Uart:
     """A P1 line that never blocks: what the reader does not take in time is dropped,
     as a real UART sends whether or not anyone listens."""
 
-    def __init__(self, target):
+    def __init__(self, target, baud):
         if target.startswith("fd:"):
             self._f = open(int(target[3:]), "wb")
         else:
@@ -30,8 +54,22 @@ class _Uart:
         self._poll = select.poll()
         self._poll.register(self._f, select.POLLOUT)
         self.dropped = 0
+        self.baud = baud
+        self.busy_until = time.ticks_ms()
+
+    def busy(self):
+        return time.ticks_diff(self.busy_until, time.ticks_ms()) > 0
+
+    def flush(self):
+        """Wait until the last write has left the line (its line time), as the rp2's flush()."""
+        left = time.ticks_diff(self.busy_until, time.ticks_ms())
+        if left > 0:
+            time.sleep_ms(left)
 
     def write(self, data):
+        now = time.ticks_ms()
+        self.busy_until = time.ticks_add(now, (len(data) * 10 * 1000 + self.baud - 1) // self.baud)
+        _log_line("tx", now, self.busy_until)
         if not self._poll.poll(0):
             self.dropped += len(data)
             return 0
@@ -45,11 +83,52 @@ class _Uart:
         return n
 
 
+_uart = []
+
+
 def uart(baud=115200, invert_tx=True, tx_pin=0, **_):
     target = os.getenv("P1GEN_UART")
     if not target:
         raise OSError("host board: set P1GEN_UART to a pty, a file or fd:N")
-    return _Uart(target)
+    _uart[:] = [_Uart(target, baud)]
+    return _uart[0]
+
+
+def flash_written(path, nbytes):
+    """A save on flash: the CPU stops for the erase (interrupts off); said on the console
+    when it happens while a telegram is still on the line (it would open a gap in it)."""
+    start = time.ticks_ms()
+    if _uart and _uart[0].busy():
+        print("host board: flash write of %s while the UART sends a telegram" % path)
+    time.sleep_ms(_ERASE_MS)
+    _log_line("flash", start, time.ticks_ms(), path)
+
+
+def fault(task):
+    """The fault a test injects into the task (see the module's doc), or None."""
+    path = os.getenv("P1GEN_FAULTS")
+    if not path:
+        return None
+    try:
+        with open(path) as f:
+            faults = json.loads(f.read())
+    except (OSError, ValueError):
+        return None
+    how = faults.get(task)
+    if how == "once":
+        del faults[task]
+        with open(path, "w") as f:
+            f.write(json.dumps(faults))
+        return "raise"
+    return how
+
+
+def reset():
+    sys.exit(RESET_EXIT)
+
+
+def reset_cause():
+    return os.getenv("P1GEN_RESET_CAUSE") or "power on"
 
 
 def data_request(pin=None):
@@ -68,8 +147,41 @@ def led(on):
     led_state = bool(on)
 
 
+class _Watchdog:
+    """Ends the process (a reset) when not fed within timeout_ms; watched from a thread."""
+
+    def __init__(self, timeout_ms):
+        import _thread
+
+        self.timeout_ms = timeout_ms
+        self.fed = time.ticks_ms()
+        _thread.start_new_thread(self._watch, ())
+
+    def feed(self):
+        self.fed = time.ticks_ms()
+
+    def _watch(self):
+        while time.ticks_diff(time.ticks_ms(), self.fed) <= self.timeout_ms:
+            time.sleep_ms(50)
+        print("host board: watchdog reset")
+        os.system("kill -9 $PPID")  # the unix port has no os.kill: the shell's parent is this process
+
+
 def watchdog(timeout_ms):
-    return None
+    return _Watchdog(timeout_ms) if os.getenv("P1GEN_WATCHDOG") == "1" else None
+
+
+def feed_watchdog_for(wdt, ms):
+    """Feed wdt from a thread (the REPL runs) for ms, as the rp2 boards do from a timer."""
+    import _thread
+
+    def feed():
+        deadline = time.ticks_add(time.ticks_ms(), ms)
+        while time.ticks_diff(deadline, time.ticks_ms()) > 0:
+            wdt.feed()
+            time.sleep_ms(1000)
+
+    _thread.start_new_thread(feed, ())
 
 
 def safe_mode_requested():

@@ -14,6 +14,11 @@ Its UART is a pty: the firmware writes the master side (``.pty``, an inherited
 non-blocking fd), readers open the slave side at ``.uart_path`` (pyserial,
 serialx, dsmr_parser's SerialReader) or use ``reader()``. Data Request is a
 file the test flips with ``set_data_request``. Its output goes to ``.log_path``.
+
+A reset the firmware asks for (the host board's RESET_EXIT) starts it again on the same pty
+and state dir, as a board would reboot (``.resets`` counts them). Test hooks of the host
+board (boards/host/board.py): ``inject(task, how)`` for fault injection, ``line_log()``
+for the line-time and flash-erase model.
 """
 import json
 import os
@@ -57,9 +62,14 @@ class Firmware:
         self._dr_path = os.path.join(self.state_dir, "data_request")
         self._extra_env = env or {}
         self.compiled = compiled
+        self.faults_path = os.path.join(self.state_dir, "faults.json")
+        self.line_log_path = os.path.join(self.state_dir, "line.log")
         self.proc = None
+        self.resets = 0
         self.pty = self.slave = None
         self.uart_path = None
+        self._watcher = None
+        self._stopping = threading.Event()
         self.set_data_request(data_request)
 
     # --- life cycle
@@ -83,15 +93,33 @@ class Firmware:
         os.set_blocking(self.pty, False)  # the host board drops what a stalled reader does not take
         self.uart_path = os.ttyname(self.slave)
         env = dict(os.environ, MICROPYPATH=pypath, P1GEN_UART="fd:%d" % self.pty,
-                   P1GEN_DATA_REQUEST=self._dr_path, **self._extra_env)
+                   P1GEN_DATA_REQUEST=self._dr_path, P1GEN_FAULTS=self.faults_path,
+                   P1GEN_LINE_LOG=self.line_log_path, **self._extra_env)
         if self.http_port:  # the host board serves here whatever the config says (even a broken one)
             env["P1GEN_WEB_PORT"] = str(self.http_port)
+        self._command = ([paths.tool("micropython"), "-X", "heapsize=" + self.heapsize, main], env)
+        self._launch("power on")
+        self._stopping.clear()
+        self._watcher = threading.Thread(target=self._reboot_on_reset, daemon=True, name="fw-reset")
+        self._watcher.start()
+        return self
+
+    def _launch(self, cause):
+        argv, env = self._command
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [paths.tool("micropython"), "-X", "heapsize=" + self.heapsize, main],
-                cwd=self.state_dir, env=env, pass_fds=(self.pty,), stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        return self
+                argv, cwd=self.state_dir, env=dict(env, P1GEN_RESET_CAUSE=cause), pass_fds=(self.pty,),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def _reboot_on_reset(self):
+        """The firmware asked for a reset (it exited with the host board's RESET_EXIT): run it
+        again on the same line and state, as the board reboots."""
+        from_board = _host_board_reset_exit()
+        while not self._stopping.wait(0.05):
+            proc = self.proc
+            if proc is not None and proc.poll() == from_board:
+                self.resets += 1
+                self._launch("soft reset")
 
     def _write_config(self):
         config = self.config
@@ -112,6 +140,9 @@ class Firmware:
 
     def stop(self, hard=False):
         """End the firmware (hard: SIGKILL at once, as a power cut would) and clean up."""
+        self._stopping.set()
+        if self._watcher is not None:
+            self._watcher.join(5)
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL if hard else signal.SIGTERM)
             try:
@@ -145,6 +176,31 @@ class Firmware:
         with open(self._dr_path, "w") as f:
             f.write("1" if high else "0")
 
+    def inject(self, task, how):
+        """Make the firmware's task ("telegram", "source", "wifi", ...) fail: how is "raise"
+        (at each of its pauses), "once", "hang", or None to stop."""
+        try:
+            with open(self.faults_path) as f:
+                faults = json.load(f)
+        except (OSError, ValueError):
+            faults = {}
+        if how is None:
+            faults.pop(task, None)
+        else:
+            faults[task] = how
+        with open(self.faults_path + ".new", "w") as f:
+            json.dump(faults, f)
+        os.replace(self.faults_path + ".new", self.faults_path)
+
+    def line_log(self):
+        """[(kind, start_ms, end_ms, what)] of the transmissions ("tx") and saves ("flash")."""
+        try:
+            with open(self.line_log_path) as f:
+                rows = [line.split(" ", 3) for line in f.read().splitlines()]
+        except FileNotFoundError:
+            return []
+        return [(k, int(a), int(b), w) for k, a, b, w in rows]
+
     def log(self):
         try:
             with open(self.log_path, errors="replace") as f:
@@ -159,6 +215,15 @@ class Firmware:
         """A TelegramReader on this firmware's P1 line (one reader at a time)."""
         termios.tcflush(self.slave, termios.TCIFLUSH)  # from now on, not what piled up before
         return TelegramReader(self.slave, spec).start()
+
+
+def _host_board_reset_exit():
+    """RESET_EXIT of boards/host/board.py, read from the file (it is MicroPython code)."""
+    with open(os.path.join(paths.BOARDS, "host", "board.py")) as f:
+        for line in f:
+            if line.startswith("RESET_EXIT = "):
+                return int(line.split("=")[1].split("#")[0])
+    raise RuntimeError("boards/host/board.py has no RESET_EXIT")
 
 
 _image = {}

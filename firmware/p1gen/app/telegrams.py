@@ -1,0 +1,157 @@
+"""The telegram task, the app's heartbeat: one telegram every p1.interval_s, on the deadline,
+drift-free; it alone feeds the watchdog. Between two telegrams, once the last one has left
+the UART, it runs the savers: the one time flash is written (an erase stops the CPU's
+interrupts, which would open gaps in a telegram still on the wire)."""
+import asyncio
+import gc
+
+from p1gen import ticks
+from p1gen.app.aio import sleep_ms
+from p1gen.app.output import Output
+from p1gen.app.pacer import Pacer
+from p1gen.app.task import Task
+from p1gen.app.wallclock import utc_ms, utc_now
+
+_LEAD_MS = 100  # compose a telegram this long before its deadline, write it on the deadline
+_WATCHDOG_MS = 8000
+_LATE_MS = 300  # no telegram this long after its deadline: the task hangs, the supervisor restarts it
+_BITS_PER_CHAR = 10  # start + 8 data + stop (DSMR 5), start + 7 + parity + stop (DSMR 2.2/3)
+
+
+def _ms_to_next_second():
+    """ms until the next whole UTC second (+5 ms), so telegrams go out on the second;
+    0 while the clock is not set."""
+    now = utc_ms()
+    return 0 if now is None else 1005 - now % 1000
+
+
+def _utc_in(ms_ahead):
+    now = utc_ms()
+    return None if now is None else (now + ms_ahead) // 1000
+
+
+def line_ms(nbytes, baud):
+    """How long nbytes take on the wire at baud (rounded up, +1 ms)."""
+    return (nbytes * _BITS_PER_CHAR * 1000 + baud - 1) // baud + 1
+
+
+class Telegrams(Task):
+    NAME = "telegram"
+    FIRST_BACKOFF_MS = 0  # the heartbeat starts again at once, on the same grid of deadlines
+
+    def __init__(self, device, uart, energy_path=None, supervisor=None):
+        self.uart = uart
+        self.out = Output(device, energy_path)
+        self.stats = {"count": 0, "data": None, "reported_ma": None, "late_ms": 0, "late_max_ms": 0,
+                      "skipped": 0, "errors": 0, "last_error": None, "sent_ms": None, "dropped_bytes": 0}
+        self.first_sent = asyncio.Event()
+        self.savers = [self.out.save_energy]  # save(now_ms), called between telegrams: see between()
+        self.pacer = None
+        self.wdt = None
+        self.line_free_ms = None  # when the last telegram has left the UART
+        self._clock_set = utc_now() is not None
+        super().__init__(device, supervisor)
+
+    def hangs(self, now):
+        return self.pacer is not None and ticks.diff(now, self.pacer.due) > _LATE_MS
+
+    async def run(self):
+        device = self.device
+        if self.pacer is None:
+            self.pacer = Pacer(device.config["p1"]["interval_s"] * 1000, ticks.ms(), _ms_to_next_second())
+        pacer = self.pacer
+        tg = self.stats
+        while True:
+            while pacer.wait_ms(ticks.ms(), _LEAD_MS) > 1000:  # p1.interval_s up to 10 s: feed on the way
+                await sleep_ms(1000)
+                self._feed()
+            await sleep_ms(pacer.wait_ms(ticks.ms(), _LEAD_MS))
+            p1 = device.config["p1"]
+            device.data_request = self.board.data_request()
+            send = device.data_request or not p1["require_data_request"]
+            data, currents, error = self._compose()
+            await sleep_ms(pacer.wait_ms(ticks.ms()))
+            now = ticks.ms()
+            if data is not None and send:
+                self.uart.write(data)
+                self.line_free_ms = ticks.add(now, line_ms(len(data), p1["baud"]))
+                tg["count"] += 1
+                tg["sent_ms"] = now
+                self.first_sent.set()
+            late = pacer.late_ms(now)
+            tg["late_ms"] = late
+            if late > tg["late_max_ms"]:
+                tg["late_max_ms"] = late
+            if data is not None:
+                tg["data"] = data  # kept as bytes: decoded only when the status asks
+                tg["reported_ma"] = currents
+            if error is not None:
+                tg["errors"] += 1
+                if error != tg["last_error"]:
+                    print("p1gen telegram:", error)
+                tg["last_error"] = error
+            tg["dropped_bytes"] = getattr(self.uart, "dropped", 0)
+            self._feed(now)
+            pacer.period_ms = p1["interval_s"] * 1000
+            tg["skipped"] += pacer.advance(ticks.ms())
+            if not self._clock_set and utc_now() is not None:  # NTP set the clock: on the second from now on
+                self._clock_set = True
+                pacer.due = ticks.add(ticks.ms(), _ms_to_next_second())
+            await self.between(now)
+
+    async def between(self, now):
+        """After the telegram has left the UART and well before the next one: the savers
+        (energy registers; add other savers to self.savers), then a collection."""
+        await self.drained()
+        for save in self.savers:
+            try:
+                save(now)
+            except OSError as e:
+                self.stats["last_error"] = "not saved: %s" % e
+        gc.collect()  # now, between telegrams, rather than when an allocation fails
+        self.alive()
+        if self._fault is not None:
+            await self.injected()
+
+    async def drained(self):
+        """Wait until the last telegram has left the UART (its line time, then uart.flush())."""
+        if self.line_free_ms is not None:
+            left = ticks.diff(self.line_free_ms, ticks.ms())
+            if left > 0:
+                await sleep_ms(left)
+        self.flush()
+
+    def flush(self):
+        """Block until the UART has sent everything (at most one telegram's line time): call
+        this before any flash write made outside between()."""
+        flush = getattr(self.uart, "flush", None)
+        if flush is not None:
+            flush()
+
+    def _feed(self, now=None):
+        if self.wdt is not None:
+            self.wdt.feed()
+        elif now is not None and self.device.config["app"]["watchdog"] and \
+                ticks.diff(now, self.device.start_ms) >= self.device.config["app"]["watchdog_grace_s"] * 1000:
+            self.wdt = self.board.watchdog(_WATCHDOG_MS)
+
+    def _compose(self):
+        """(data, currents, error); after a MemoryError, once more on a collected heap. When it
+        still fails, this telegram is left out (chargers wait several seconds before their
+        fallback) rather than sending one whose values or registers would not be true."""
+        error = None
+        pacer = self.pacer
+        for _ in (1, 2):
+            try:
+                return self.out.compose(pacer.due, _utc_in(pacer.wait_ms(ticks.ms())))
+            except MemoryError as e:
+                error = "telegram: MemoryError: %s" % e
+                gc.collect()
+            except Exception as e:
+                return None, None, "telegram: %s: %s" % (type(e).__name__, e)
+        return None, None, error
+
+    def status(self, now):
+        out = Task.status(self, now)
+        out["line_busy"] = self.line_free_ms is not None and ticks.diff(self.line_free_ms, now) > 0
+        return out
