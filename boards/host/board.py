@@ -14,8 +14,8 @@ What the tests model with it (none of this exists on a real board):
 - a flash erase: each save (p1gen.app.files) holds the CPU for ``P1GEN_FLASH_ERASE_MS``
   (default 45, as measured on the rp2: interrupts are off meanwhile); ``P1GEN_LINE_LOG``
   names a file that gets one line per transmission and per save ("tx|flash start_ms end_ms");
-- faults: ``P1GEN_FAULTS`` names a JSON file {task name: "raise" | "once" | "hang"} read at
-  each of the task's pauses (p1gen.app.task); "once" raises and removes itself;
+- faults: ``P1GEN_FAULTS`` names a JSON file {task name: "raise" | "once:<n>" | "hang"} read
+  at each of the task's pauses (p1gen.app.task); "once:<n>" raises the first time it is seen;
 - a reset ends the process with RESET_EXIT (p1host.runner starts it again with
   ``P1GEN_RESET_CAUSE``, "power on" when unset); ``P1GEN_WATCHDOG=1`` runs a watchdog in a
   thread that ends the process when it is not fed in time.
@@ -115,12 +115,15 @@ def fault(task):
     except (OSError, ValueError):
         return None
     how = faults.get(task)
-    if how == "once":
-        del faults[task]
-        with open(path, "w") as f:
-            f.write(json.dumps(faults))
+    if how is not None and how.startswith("once"):  # "once:<n>": raised the first time it is seen
+        if how in _fired:
+            return None
+        _fired.append(how)
         return "raise"
     return how
+
+
+_fired = []
 
 
 def reset():

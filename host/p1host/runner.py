@@ -66,6 +66,7 @@ class Firmware:
         self.line_log_path = os.path.join(self.state_dir, "line.log")
         self.proc = None
         self.resets = 0
+        self._faults = 0
         self.pty = self.slave = None
         self.uart_path = None
         self._watcher = None
@@ -187,7 +188,8 @@ class Firmware:
         if how is None:
             faults.pop(task, None)
         else:
-            faults[task] = how
+            self._faults += 1
+            faults[task] = "once:%d" % self._faults if how == "once" else how
         with open(self.faults_path + ".new", "w") as f:
             json.dump(faults, f)
         os.replace(self.faults_path + ".new", self.faults_path)

@@ -19,7 +19,7 @@ from p1gen.app.pacer import backoff_ms
 
 class Task:
     NAME = "task"
-    HANG_MS = 30000  # no sign of life for this long: the task is restarted
+    HANG_MS = 15000  # no sign of life for this long: the task is restarted (pauses are <= 5 s)
     FIRST_BACKOFF_MS = 1000
     MAX_BACKOFF_MS = 60000
     _STEADY_MS = 60000  # running this long after a restart clears the back-off
@@ -66,7 +66,9 @@ class Task:
         print("p1gen %s: %s; restart %d" % (self.NAME, error, self.restarts))
         if self.supervisor is not None:
             self.supervisor.failed(self, error)
-        return backoff_ms(self._failures, self.FIRST_BACKOFF_MS, self.MAX_BACKOFF_MS) if self.FIRST_BACKOFF_MS else 0
+        delay = backoff_ms(self._failures, self.FIRST_BACKOFF_MS, self.MAX_BACKOFF_MS) if self.FIRST_BACKOFF_MS else 0
+        self.last_run_ms = ticks.add(now, delay)  # no hang while it waits to start again
+        return delay
 
     def restart(self, error):
         """Cancel a task that hangs and start it again after its back-off."""
