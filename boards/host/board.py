@@ -94,7 +94,7 @@ def uart(baud=115200, invert_tx=True, tx_pin=0, **_):
     return _uart[0]
 
 
-def flash_written(path, nbytes):
+def flash_write(path, nbytes):
     """A save on flash: the CPU stops for the erase (interrupts off); said on the console
     when it happens while a telegram is still on the line (it would open a gap in it)."""
     start = time.ticks_ms()

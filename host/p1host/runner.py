@@ -198,10 +198,14 @@ class Firmware:
         """[(kind, start_ms, end_ms, what)] of the transmissions ("tx") and saves ("flash")."""
         try:
             with open(self.line_log_path) as f:
-                rows = [line.split(" ", 3) for line in f.read().splitlines()]
+                return self.parse_line_log(f.read())
         except FileNotFoundError:
             return []
-        return [(k, int(a), int(b), w) for k, a, b, w in rows]
+
+    @staticmethod
+    def parse_line_log(text):
+        rows = [line.split(" ", 3) for line in text.splitlines()]
+        return [(k, int(a), int(b), w.strip()) for k, a, b, w in rows]
 
     def log(self):
         try:

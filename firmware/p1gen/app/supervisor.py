@@ -113,7 +113,7 @@ async def main(board, path="config.json"):
     from p1gen.app.telegrams import Telegrams
     from p1gen.app import tasks
 
-    files.written = getattr(board, "flash_written", None)
+    files.on_write = getattr(board, "flash_write", None)
     device = Device(board, path)
     device.boot = boot_record(board)
     if device.boot["reason"]:
