@@ -11,16 +11,12 @@ Safe mode: ``P1GEN_SAFE_MODE=1`` plays the pin held at boot.
 What the tests model with it (none of this exists on a real board):
 - the line time: a telegram occupies the UART for its bytes at the baud rate, and
   ``flush()`` waits for that, as the rp2's does;
-- a flash erase: each save (p1gen.app.files) holds the CPU for ``P1GEN_FLASH_ERASE_MS``
-  (default 45, as measured on the rp2: interrupts are off meanwhile); ``P1GEN_LINE_LOG``
-  names a file that gets one line per transmission and per save ("tx|flash start_ms end_ms");
-- faults: ``P1GEN_FAULTS`` names a JSON file {task name: "raise" | "once:<n>" | "hang"} read
-  at each of the task's pauses (p1gen.app.task); "once:<n>" raises the first time it is seen;
+- with ``P1GEN_MODELS=1`` (p1host.runner's ``models=True``), hostmodels.py: flash erases,
+  a log of transmissions and saves, fault injection (see there);
 - a reset ends the process with RESET_EXIT (p1host.runner starts it again with
   ``P1GEN_RESET_CAUSE``, "power on" when unset); ``P1GEN_WATCHDOG=1`` runs a watchdog in a
   thread that ends the process when it is not fed in time.
 """
-import json
 import os
 import select
 import sys
@@ -31,15 +27,13 @@ WATCHDOG_MAX_MS = None  # no watchdog on a PC
 WEB_HOST = "127.0.0.1"  # tests and the demo serve on loopback only
 WEB_PORT = int(os.getenv("P1GEN_WEB_PORT") or 0) or None  # set by p1host.runner; None: web.port
 RESET_EXIT = 75  # the exit status that says "reset me" to p1host.runner
-_ERASE_MS = int(os.getenv("P1GEN_FLASH_ERASE_MS") or 45)
 led_state = False
+_models = None
+if os.getenv("P1GEN_MODELS") == "1":
+    import hostmodels as _models  # pyright: ignore[reportMissingImports]
 
-
-def _log_line(kind, start, end, what=""):
-    path = os.getenv("P1GEN_LINE_LOG")
-    if path:
-        with open(path, "a") as f:
-            f.write("%s %d %d %s\n" % (kind, start, end, what))
+    fault = _models.fault
+    flash_write = _models.flash_write
 
 
 class _Uart:
@@ -57,9 +51,6 @@ class _Uart:
         self.baud = baud
         self.busy_until = time.ticks_ms()
 
-    def busy(self):
-        return time.ticks_diff(self.busy_until, time.ticks_ms()) > 0
-
     def flush(self):
         """Wait until the last write has left the line (its line time), as the rp2's flush()."""
         left = time.ticks_diff(self.busy_until, time.ticks_ms())
@@ -69,7 +60,8 @@ class _Uart:
     def write(self, data):
         now = time.ticks_ms()
         self.busy_until = time.ticks_add(now, (len(data) * 10 * 1000 + self.baud - 1) // self.baud)
-        _log_line("tx", now, self.busy_until)
+        if _models is not None:
+            _models.log_line("tx", now, self.busy_until)
         if not self._poll.poll(0):
             self.dropped += len(data)
             return 0
@@ -92,38 +84,6 @@ def uart(baud=115200, invert_tx=True, tx_pin=0, **_):
         raise OSError("host board: set P1GEN_UART to a pty, a file or fd:N")
     _uart[:] = [_Uart(target, baud)]
     return _uart[0]
-
-
-def flash_write(path, nbytes):
-    """A save on flash: the CPU stops for the erase (interrupts off); said on the console
-    when it happens while a telegram is still on the line (it would open a gap in it)."""
-    start = time.ticks_ms()
-    if _uart and _uart[0].busy():
-        print("host board: flash write of %s while the UART sends a telegram" % path)
-    time.sleep_ms(_ERASE_MS)
-    _log_line("flash", start, time.ticks_ms(), path)
-
-
-def fault(task):
-    """The fault a test injects into the task (see the module's doc), or None."""
-    path = os.getenv("P1GEN_FAULTS")
-    if not path:
-        return None
-    try:
-        with open(path) as f:
-            faults = json.loads(f.read())
-    except (OSError, ValueError):
-        return None
-    how = faults.get(task)
-    if how is not None and how.startswith("once"):  # "once:<n>": raised the first time it is seen
-        if how in _fired:
-            return None
-        _fired.append(how)
-        return "raise"
-    return how
-
-
-_fired = []
 
 
 def reset():

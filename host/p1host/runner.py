@@ -16,9 +16,9 @@ serialx, dsmr_parser's SerialReader) or use ``reader()``. Data Request is a
 file the test flips with ``set_data_request``. Its output goes to ``.log_path``.
 
 A reset the firmware asks for (the host board's RESET_EXIT) starts it again on the same pty
-and state dir, as a board would reboot (``.resets`` counts them). Test hooks of the host
-board (boards/host/board.py): ``inject(task, how)`` for fault injection, ``line_log()``
-for the line-time and flash-erase model.
+and state dir, as a board would reboot (``.resets`` counts them). With ``models=True``, the
+host board's test models (boards/host/hostmodels.py): ``inject(task, how)`` for fault
+injection, ``line_log()`` for the line time and the flash erases.
 """
 import json
 import os
@@ -47,11 +47,12 @@ def free_port():
 
 class Firmware:
     def __init__(self, config=None, heapsize=PICO_W_HEAP, http_port=None, state_dir=None, env=None,
-                 data_request=True, compiled=True):
+                 data_request=True, compiled=True, models=False):
         """config: a dict, text/bytes (written as is, to test broken files), or None (no file).
 
         The web API is served on 127.0.0.1:http_port (a free port unless given) whatever the
-        config says, so even a firmware with a broken config can be asked for its status."""
+        config says, so even a firmware with a broken config can be asked for its status.
+        models: the host board's test models (boards/host/hostmodels.py): ``inject`` and ``line_log``."""
         self.config = config
         self.heapsize = heapsize
         self.http_port = http_port
@@ -62,6 +63,7 @@ class Firmware:
         self._dr_path = os.path.join(self.state_dir, "data_request")
         self._extra_env = env or {}
         self.compiled = compiled
+        self.models = models
         self.faults_path = os.path.join(self.state_dir, "faults.json")
         self.line_log_path = os.path.join(self.state_dir, "line.log")
         self.proc = None
@@ -94,8 +96,10 @@ class Firmware:
         os.set_blocking(self.pty, False)  # the host board drops what a stalled reader does not take
         self.uart_path = os.ttyname(self.slave)
         env = dict(os.environ, MICROPYPATH=pypath, P1GEN_UART="fd:%d" % self.pty,
-                   P1GEN_DATA_REQUEST=self._dr_path, P1GEN_FAULTS=self.faults_path,
-                   P1GEN_LINE_LOG=self.line_log_path, **self._extra_env)
+                   P1GEN_DATA_REQUEST=self._dr_path, **self._extra_env)
+        if self.models:
+            shutil.copy(os.path.join(paths.BOARDS, "host", "hostmodels.py"), self.state_dir)
+            env.update(P1GEN_MODELS="1", P1GEN_FAULTS=self.faults_path, P1GEN_LINE_LOG=self.line_log_path)
         if self.http_port:  # the host board serves here whatever the config says (even a broken one)
             env["P1GEN_WEB_PORT"] = str(self.http_port)
         self._command = ([paths.tool("micropython"), "-X", "heapsize=" + self.heapsize, main], env)

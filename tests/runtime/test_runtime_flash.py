@@ -42,7 +42,7 @@ def test_the_host_board_model_sees_a_save_during_a_transmission(tmp_path):
             "board.flash_write('config.json', 100)\n")
     log = str(tmp_path / "line.log")
     env = dict(os.environ, MICROPYPATH=os.path.join(paths.BOARDS, "host"), P1GEN_UART=str(tmp_path / "uart"),
-               P1GEN_LINE_LOG=log)
+               P1GEN_LINE_LOG=log, P1GEN_MODELS="1")
     proc = subprocess.run([paths.tool("micropython"), "-c", code], env=env, capture_output=True, text=True,
                           timeout=30)
     assert proc.returncode == 0, proc.stderr
@@ -56,7 +56,7 @@ def test_the_host_board_model_sees_a_save_during_a_transmission(tmp_path):
 
 def test_no_save_overlaps_a_telegram_on_the_line():
     config = {"app": {"energy_save_s": 10}, "web": {"password": PASSWORD}}
-    with runner.start(config) as fw, fw.reader() as reader:
+    with runner.start(config, models=True) as fw, fw.reader() as reader:
         reader.wait(2, timeout=30)
         start = time.monotonic()
         posted = 0

@@ -34,7 +34,7 @@ def max_gap(telegrams, since):
 
 
 def test_every_task_raises_once_then_hangs_and_comes_back_while_telegrams_keep_their_cadence():
-    with runner.start(CONFIG) as fw, fw.reader() as reader:
+    with runner.start(CONFIG, models=True) as fw, fw.reader() as reader:
         reader.wait(3, timeout=30)
         start = time.monotonic()
         for name in TASKS:
@@ -77,7 +77,7 @@ def test_every_task_raises_once_then_hangs_and_comes_back_while_telegrams_keep_t
 
 
 def test_a_task_failing_again_and_again_resets_the_board_which_says_why():
-    with runner.start(CONFIG) as fw, fw.reader() as reader:
+    with runner.start(CONFIG, models=True) as fw, fw.reader() as reader:
         reader.wait(2, timeout=30)
         fw.inject("wifi", "raise")
         wait_for(lambda: "p1gen: stopped" in fw.log(), 60, "reset by the supervisor", poll=0.05)

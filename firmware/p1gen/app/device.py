@@ -93,7 +93,8 @@ class Device:
     def status(self):
         now = ticks.ms()
         name, settings = self.running_policy()
-        tg = self._task_state("telegram", "stats")
+        tasks = self.tasks
+        tg = tasks["telegram"].stats if "telegram" in tasks else None
         return {
             "version": p1gen.VERSION,
             "board": self.board.NAME,
@@ -118,24 +119,19 @@ class Device:
                 "profile": self.config["telegram"]["profile"]},
             "data_request": self.data_request,
             "data_request_required": self.config["p1"]["require_data_request"],
-            "wifi": self._task_state("wifi", "state"),
+            "wifi": tasks["wifi"].state if "wifi" in tasks else None,
             "web": self._web_status(),
             "ev": self.ev,
-            "tasks": dict((task.NAME, task.status(now)) for task in self.tasks.values()),
+            "tasks": dict((task.NAME, task.status(now)) for task in tasks.values()),
         }
 
-    def _task_state(self, name, attribute):
-        task = self.tasks.get(name)
-        return None if task is None else getattr(task, attribute)
-
     def _source_status(self, now):
-        src = self._task_state("source", "state")
-        out = {"kind": self.source_settings()["kind"], "name": None, "health": self.source_health(now),
-               "last_error": None, "last_ok_age_ms": None, "polls": 0, "failures": 0}
-        if src is not None:
-            out.update(kind=src["kind"], name=src["name"], last_error=src["last_error"],
-                       last_ok_age_ms=_age(now, src["last_ok_ms"]), polls=src["polls"], failures=src["failures"])
-        return out
+        task = self.tasks.get("source")
+        src = task.state if task is not None else {"kind": self.source_settings()["kind"], "name": None,
+                                                   "last_error": None, "last_ok_ms": None, "polls": 0, "failures": 0}
+        return {"kind": src["kind"], "name": src["name"], "health": self.source_health(now),
+                "last_error": src["last_error"], "last_ok_age_ms": _age(now, src["last_ok_ms"]),
+                "polls": src["polls"], "failures": src["failures"]}
 
     def _web_status(self):
         out = dict(self.web)

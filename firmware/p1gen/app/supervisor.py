@@ -4,32 +4,30 @@
     supervisor.run(board)     # board: the board module (boards/<board>/board.py)
 
 Every task (p1gen.app.task) is started again after a failure, with a back-off, and after a
-hang (no sign of life for its HANG_MS). A task that fails FAILURES times within WINDOW_MS
-makes the supervisor reset the board, its reason saved to flash (RESET_PATH) and shown after
-the boot, with the board's own reset cause. After MAX_RESETS such resets within an hour of
+hang (no sign of life for its HANG_MS). A task that fails _FAILURES times within _WINDOW_MS
+makes the supervisor reset the board, its reason saved to flash (reset.json) and shown after
+the boot, with the board's own reset cause. After _MAX_RESETS such resets within an hour of
 each other, the supervisor stops that task instead (no reset loop); the telegram task is
 never stopped. The watchdog (fed only by the telegram task) resets a board whose loop stalls.
 """
 import asyncio
-import json
-import os
 import sys
 
 import p1gen
 from p1gen import ticks
-from p1gen.app.aio import sleep_ms, wait_for_ms
+from p1gen.app import files, tasks
+from p1gen.app.aio import const, sleep_ms, wait_for_ms
 from p1gen.app.device import Device
-from p1gen.app import files
 from p1gen.app.output import ENERGY_PATH
+from p1gen.app.telegrams import Telegrams
 
-RESET_PATH = "reset.json"
-FAILURES = 5  # failures of one task ...
-WINDOW_MS = 600000  # ... within 10 min: the board resets
-MAX_RESETS = 3  # supervisor resets in a row (each within an hour of boot) before a task is stopped instead
-_STEADY_S = 3600
-_WATCH_MS = 100  # how often the supervisor looks for a hanging task
-_FIRST_TELEGRAM_MS = 3000
-REPL_FEED_MS = 30 * 60000  # after Ctrl-C, a timer feeds the watchdog this long, then it resets the board
+_FAILURES = const(5)  # failures of one task ...
+_WINDOW_MS = const(600000)  # ... within 10 min: the board resets
+_MAX_RESETS = const(3)  # supervisor resets in a row (each within an hour of boot) before a task is stopped instead
+_STEADY_MS = const(3600000)
+_WATCH_MS = const(100)  # how often the supervisor looks for a hanging task
+_FIRST_TELEGRAM_MS = const(3000)
+_REPL_FEED_MS = const(1800000)  # after Ctrl-C, a timer feeds the watchdog 30 min, then it resets the board
 
 
 def _print_exception(exc):
@@ -40,12 +38,10 @@ def _print_exception(exc):
 
 
 class Supervisor:
-    def __init__(self, device, previous=None):
+    def __init__(self, device):
         self.device = device
         self.tasks = device.tasks
-        self.previous = previous or {}  # the reset record of the last boot, if the supervisor made it
-        self.reset_reason = None
-        self.must_reset = asyncio.Event()
+        self.reason = None  # why the board must reset, once it must
         self._failed_ms = {}  # task name: ticks of its failures within the window
 
     def start(self, task):
@@ -53,74 +49,72 @@ class Supervisor:
         return task
 
     def failed(self, task, error):
-        """A task failed (Task.failed calls this): reset the board when it fails too often."""
+        """A task failed (Task.failed calls this): reset the board when it fails too often.
+        Returns its failures within the window (they set its back-off)."""
         now = ticks.ms()
-        times = [t for t in self._failed_ms.get(task.NAME, ()) if ticks.diff(now, t) < WINDOW_MS]
+        times = [t for t in self._failed_ms.get(task.NAME, ()) if ticks.diff(now, t) < _WINDOW_MS]
         times.append(now)
         self._failed_ms[task.NAME] = times
-        if len(times) < FAILURES or self.must_reset.is_set():
-            return
-        why = "%s failed %d times in %d min: %s" % (task.NAME, len(times), WINDOW_MS // 60000, error)
-        if task.NAME != "telegram" and self._resets() > MAX_RESETS:
-            task.deinit()
-            task.ended = True
-            task.last_error = "stopped by the supervisor (it reset the board %d times already): %s" % (
-                MAX_RESETS, why)
-            print("p1gen:", task.last_error)
-            return
-        self.reset_reason = why
-        self.must_reset.set()
+        if len(times) >= _FAILURES and self.reason is None:
+            why = "%s failed %d times in %d min: %s" % (task.NAME, len(times), _WINDOW_MS // 60000, error)
+            if task.NAME != "telegram" and self.resets() > _MAX_RESETS:
+                task.deinit()
+                task.done = True
+                task.last_error = "stopped by the supervisor (it reset the board %d times already): %s" % (
+                    _MAX_RESETS, why)
+                print("p1gen:", task.last_error)
+            else:
+                self.reason = why
+        return len(times)
 
-    def _resets(self):
-        """How many supervisor resets in a row this one would be."""
-        steady = ticks.diff(ticks.ms(), self.device.start_ms) > _STEADY_S * 1000
-        return (0 if steady else self.previous.get("resets", 0)) + 1
+    def resets(self):
+        """How many supervisor resets in a row a reset now would be."""
+        steady = ticks.diff(ticks.ms(), self.device.start_ms) > _STEADY_MS
+        return (0 if steady else self.device.boot["resets"]) + 1
 
-    async def watch(self):
-        """Restart the tasks that hang, until a reset is due."""
-        while not self.must_reset.is_set():
+    async def run(self):
+        """Restart the tasks that hang, until the board must reset; then save why (the P1
+        line idle first) and return it."""
+        while self.reason is None:
             now = ticks.ms()
             for task in self.tasks.values():
                 if task.hangs(now):
                     task.restart("no sign of life for %d ms" % ticks.diff(now, task.last_run_ms))
             await sleep_ms(_WATCH_MS)
+        from p1gen.app import resetlog
 
-    def save_reason(self):
-        """Write the reset record (between telegrams: the P1 line idle first)."""
+        reason = "reset by the supervisor: %s" % self.reason
         self.device.quiet_line()
-        try:
-            files.write_atomic(RESET_PATH, json.dumps({"reason": "reset by the supervisor: %s" % self.reset_reason,
-                                                 "resets": self._resets()}))
-        except OSError as e:
-            print("p1gen: reset reason not saved:", e)
+        resetlog.save(reason, self.resets())
+        return reason
 
 
-def boot_record(board):
-    """Why the board last reset: the supervisor's saved reason (read once, then removed) and
-    the cause the board reports."""
-    record = {}
-    try:
-        with open(RESET_PATH) as f:
-            record = json.loads(f.read())
-        os.remove(RESET_PATH)
-    except (OSError, ValueError):
-        pass
-    cause = board.reset_cause() if hasattr(board, "reset_cause") else None
-    return {"reset_cause": cause, "reason": record.get("reason"), "resets": record.get("resets", 0)}
+def _boot_record(board):
+    """Why the board last reset (p1gen.app.resetlog, dropped again after the boot)."""
+    from p1gen.app import resetlog
+
+    record = resetlog.read(board)
+    _forget("p1gen.app.resetlog")
+    return record
+
+
+def _forget(module):
+    """Drop a module used once, so its code is collected."""
+    sys.modules.pop(module, None)
+    package, name = module.rsplit(".", 1)
+    if hasattr(sys.modules[package], name):
+        delattr(sys.modules[package], name)
 
 
 async def main(board, path="config.json"):
-    from p1gen.app.telegrams import Telegrams
-    from p1gen.app import tasks
-
     files.on_write = getattr(board, "flash_write", None)
     device = Device(board, path)
-    device.boot = boot_record(board)
+    device.boot = _boot_record(board)
     if device.boot["reason"]:
         print("p1gen: last reset: %s (reset cause: %s)" % (device.boot["reason"], device.boot["reset_cause"]))
     for error in device.config_errors:
         print("p1gen config:", error)
-    sup = _state["supervisor"] = Supervisor(device, device.boot)
+    sup = _running["supervisor"] = Supervisor(device)
     p1 = device.config["p1"]
     uart = board.uart(baud=p1["baud"], invert_tx=p1["invert_tx"], tx_pin=p1["tx_pin"])
     telegrams = sup.start(Telegrams(device, uart, ENERGY_PATH, sup))
@@ -137,9 +131,7 @@ async def main(board, path="config.json"):
     else:
         device.web["error"] = "off (web.enabled is false)"
     print("p1gen %s running on %s" % (p1gen.VERSION, board.NAME))
-    await sup.watch()
-    sup.save_reason()
-    raise RuntimeError("reset by the supervisor: %s" % sup.reset_reason)
+    raise RuntimeError(await sup.run())
 
 
 def _start_web(board, device):
@@ -158,20 +150,18 @@ def _start_web(board, device):
         print("p1gen web:", device.web["error"])
 
 
-_state = {"supervisor": None}
+_running = {"supervisor": None}
 
 
 def _keep_watchdog_fed(board):
     """Ctrl-C stopped the app (the REPL follows): if the watchdog runs, a timer feeds it for
-    REPL_FEED_MS, after which it resets the board, which runs the app again."""
-    sup = _state["supervisor"]
+    30 min, after which it resets the board, which runs the app again."""
+    sup = _running["supervisor"]
     telegrams = sup and sup.tasks.get("telegram")
-    wdt = telegrams and telegrams.wdt
-    if wdt is None or not hasattr(board, "feed_watchdog_for"):
-        return
-    board.feed_watchdog_for(wdt, REPL_FEED_MS)
-    print("p1gen: stopped by Ctrl-C; the watchdog is fed for %d min, then it resets the board "
-          "(Ctrl-D or machine.reset() runs the app sooner)" % (REPL_FEED_MS // 60000))
+    if telegrams and telegrams.wdt is not None and hasattr(board, "feed_watchdog_for"):
+        board.feed_watchdog_for(telegrams.wdt, _REPL_FEED_MS)
+        print("p1gen: stopped by Ctrl-C; the watchdog is fed for %d min, then it resets the board "
+              "(Ctrl-D or machine.reset() runs the app sooner)" % (_REPL_FEED_MS // 60000))
 
 
 def run(board, path="config.json"):

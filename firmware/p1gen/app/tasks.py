@@ -5,15 +5,15 @@ import asyncio
 import gc
 
 from p1gen import ticks
-from p1gen.app.aio import wait_for_ms
+from p1gen.app.aio import const, wait_for_ms
 from p1gen.app.pacer import backoff_ms
 from p1gen.app.task import Task
 from p1gen.app.wallclock import utc_now
 
-_POLL_CAP_MS = 10000  # a source's own timeouts are shorter; this only catches a bug
-_WIFI_WAIT_MS = 20000
-_CLOCK_EVERY_MS = 6 * 3600 * 1000
-_FOREVER_MS = 3600000
+_POLL_CAP_MS = const(10000)  # a source's own timeouts are shorter; this only catches a bug
+_WIFI_WAIT_MS = const(20000)
+_CLOCK_EVERY_MS = const(6 * 3600 * 1000)
+_FOREVER_MS = const(3600000)
 
 
 class Source(Task):
@@ -70,7 +70,7 @@ class Source(Task):
         started = ticks.ms()
         polls = src.polls
         error = None
-        self.alive()
+        self.last_run_ms = ticks.ms()
         try:
             ctx = await wait_for_ms(src.poll(), _POLL_CAP_MS)
             self.device.context.update(ctx)
@@ -111,7 +111,7 @@ class Schedule(Task):
     NAME = "schedule"
 
     def __init__(self, device, supervisor=None):
-        self.last = None
+        self.state = None  # (policy, settings) it runs, or None
         super().__init__(device, supervisor)
 
     async def run(self):
@@ -146,8 +146,8 @@ class Schedule(Task):
             merged = dict(configfile.policy_settings(device.config, name))
             merged.update(given)
             want = (name, merged)
-        if want != self.last:
-            self.last = want
+        if want != self.state:
+            self.state = want
             device.schedule_active = want
             device.run_policy(*device.running_policy())
         return wait_s
@@ -164,7 +164,7 @@ class Wifi(Task):
         super().__init__(device, supervisor)
 
     async def run(self):
-        wifi = self.board.wifi
+        wifi = self.device.board.wifi
         settings = self.device.config["wifi"]
         state = self.state
         if not settings["ssid"] and not wifi.isconnected():
@@ -206,11 +206,12 @@ class Wifi(Task):
     async def set_clock(self):
         """The clock from wifi.ntp, on boards that have a settable clock (the unix port's is right)."""
         server = self.device.config["wifi"]["ntp"]
-        set_time = getattr(self.board, "set_time", None)
+        board = self.device.board
+        set_time = getattr(board, "set_time", None)
         if not server or set_time is None:
             return
         if server == "gateway":
-            server = self.board.wifi.gateway()
+            server = board.wifi.gateway()
         from p1gen.app import sntp
 
         try:
@@ -241,7 +242,7 @@ class Led(Task):
     NAME = "led"
 
     async def run(self):
-        board = self.board
+        board = self.device.board
         while True:
             pattern = led_pattern(self.device)
             for slot in range(8):

@@ -6,16 +6,16 @@ import asyncio
 import gc
 
 from p1gen import ticks
-from p1gen.app.aio import sleep_ms
+from p1gen.app.aio import const, sleep_ms
 from p1gen.app.output import Output
 from p1gen.app.pacer import Pacer
 from p1gen.app.task import Task
 from p1gen.app.wallclock import utc_ms, utc_now
 
-_LEAD_MS = 100  # compose a telegram this long before its deadline, write it on the deadline
-_WATCHDOG_MS = 8000
-_LATE_MS = 300  # no telegram this long after its deadline: the task hangs, the supervisor restarts it
-_BITS_PER_CHAR = 10  # start + 8 data + stop (DSMR 5), start + 7 + parity + stop (DSMR 2.2/3)
+_LEAD_MS = const(100)  # compose a telegram this long before its deadline, write it on the deadline
+_WATCHDOG_MS = const(8000)
+_LATE_MS = const(300)  # no telegram this long after its deadline: the task hangs, the supervisor restarts it
+_BITS_PER_CHAR = const(10)  # start + 8 data + stop (DSMR 5), start + 7 + parity + stop (DSMR 2.2/3)
 
 
 def _ms_to_next_second():
@@ -28,11 +28,6 @@ def _ms_to_next_second():
 def _utc_in(ms_ahead):
     now = utc_ms()
     return None if now is None else (now + ms_ahead) // 1000
-
-
-def line_ms(nbytes, baud):
-    """How long nbytes take on the wire at baud (rounded up, +1 ms)."""
-    return (nbytes * _BITS_PER_CHAR * 1000 + baud - 1) // baud + 1
 
 
 class Telegrams(Task):
@@ -67,14 +62,15 @@ class Telegrams(Task):
                 self._feed()
             await sleep_ms(pacer.wait_ms(ticks.ms(), _LEAD_MS))
             p1 = device.config["p1"]
-            device.data_request = self.board.data_request()
+            device.data_request = device.board.data_request()
             send = device.data_request or not p1["require_data_request"]
             data, currents, error = self._compose()
             await sleep_ms(pacer.wait_ms(ticks.ms()))
             now = ticks.ms()
             if data is not None and send:
                 self.uart.write(data)
-                self.line_free_ms = ticks.add(now, line_ms(len(data), p1["baud"]))
+                baud = p1["baud"]  # the line time of the telegram, rounded up, +1 ms:
+                self.line_free_ms = ticks.add(now, (len(data) * _BITS_PER_CHAR * 1000 + baud - 1) // baud + 1)
                 tg["count"] += 1
                 tg["sent_ms"] = now
                 self.first_sent.set()
@@ -100,26 +96,22 @@ class Telegrams(Task):
             await self.between(now)
 
     async def between(self, now):
-        """After the telegram has left the UART and well before the next one: the savers
-        (energy registers; add other savers to self.savers), then a collection."""
-        await self.drained()
+        """After the telegram has left the UART (its line time, then uart.flush()) and well
+        before the next one: the savers (energy registers; add other savers to self.savers),
+        then a collection."""
+        left = ticks.diff(self.line_free_ms, ticks.ms()) if self.line_free_ms is not None else 0
+        if left > 0:
+            await sleep_ms(left)
+        self.flush()
         for save in self.savers:
             try:
                 save(now)
             except OSError as e:
                 self.stats["last_error"] = "not saved: %s" % e
         gc.collect()  # now, between telegrams, rather than when an allocation fails
-        self.alive()
-        if self._fault is not None:
+        self.last_run_ms = ticks.ms()
+        if self.fault is not None:
             await self.injected()
-
-    async def drained(self):
-        """Wait until the last telegram has left the UART (its line time, then uart.flush())."""
-        if self.line_free_ms is not None:
-            left = ticks.diff(self.line_free_ms, ticks.ms())
-            if left > 0:
-                await sleep_ms(left)
-        self.flush()
 
     def flush(self):
         """Block until the UART has sent everything (at most one telegram's line time): call
@@ -133,7 +125,7 @@ class Telegrams(Task):
             self.wdt.feed()
         elif now is not None and self.device.config["app"]["watchdog"] and \
                 ticks.diff(now, self.device.start_ms) >= self.device.config["app"]["watchdog_grace_s"] * 1000:
-            self.wdt = self.board.watchdog(_WATCHDOG_MS)
+            self.wdt = self.device.board.watchdog(_WATCHDOG_MS)
 
     def _compose(self):
         """(data, currents, error); after a MemoryError, once more on a collected heap. When it
@@ -150,8 +142,3 @@ class Telegrams(Task):
             except Exception as e:
                 return None, None, "telegram: %s: %s" % (type(e).__name__, e)
         return None, None, error
-
-    def status(self, now):
-        out = Task.status(self, now)
-        out["line_busy"] = self.line_free_ms is not None and ticks.diff(self.line_free_ms, now) > 0
-        return out
