@@ -18,7 +18,7 @@ def wait_for_ms(aw, ms):
 
 
 try:
-    from micropython import const  # folds private constants away: no name, no heap
+    from micropython import const  # pyright: ignore  (folds private constants away: no name, no heap)
 except ImportError:  # CPython (the host tests)
-    def const(value):
-        return value
+    def const(expr):  # pyright: ignore
+        return expr

@@ -48,7 +48,7 @@ class Device:
         self.tasks = {}  # name: the running Task (p1gen.app.task), registered by the supervisor
         self.source_changed = asyncio.Event()
         self.config_saved = asyncio.Event()
-        self.boot = None  # why the board last reset (p1gen.app.supervisor)
+        self.boot = {"reset_cause": None, "reason": None, "resets": 0}  # why the board last reset (app/resetlog.py)
         self.data_request = None
         self.ev = None
         self.schedule_active = None  # (policy, settings) the schedule runs now, or None

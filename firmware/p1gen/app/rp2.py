@@ -87,7 +87,7 @@ def feed_watchdog_for(wdt, ms):
         else:
             timer.deinit()
 
-    _repl_timer = machine.Timer(period=1000, callback=feed)
+    _repl_timer = machine.Timer(-1, mode=machine.Timer.PERIODIC, period=1000, callback=feed)
 
 
 def reset():

@@ -114,7 +114,8 @@ async def main(board, path="config.json"):
         print("p1gen: last reset: %s (reset cause: %s)" % (device.boot["reason"], device.boot["reset_cause"]))
     for error in device.config_errors:
         print("p1gen config:", error)
-    sup = _running["supervisor"] = Supervisor(device)
+    sup = Supervisor(device)
+    _running[:] = [sup]
     p1 = device.config["p1"]
     uart = board.uart(baud=p1["baud"], invert_tx=p1["invert_tx"], tx_pin=p1["tx_pin"])
     telegrams = sup.start(Telegrams(device, uart, ENERGY_PATH, sup))
@@ -150,14 +151,13 @@ def _start_web(board, device):
         print("p1gen web:", device.web["error"])
 
 
-_running = {"supervisor": None}
+_running = []  # the Supervisor, for run() after Ctrl-C
 
 
 def _keep_watchdog_fed(board):
     """Ctrl-C stopped the app (the REPL follows): if the watchdog runs, a timer feeds it for
     30 min, after which it resets the board, which runs the app again."""
-    sup = _running["supervisor"]
-    telegrams = sup and sup.tasks.get("telegram")
+    telegrams = _running[0].tasks.get("telegram") if _running else None
     if telegrams and telegrams.wdt is not None and hasattr(board, "feed_watchdog_for"):
         board.feed_watchdog_for(telegrams.wdt, _REPL_FEED_MS)
         print("p1gen: stopped by Ctrl-C; the watchdog is fed for %d min, then it resets the board "

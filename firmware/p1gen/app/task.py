@@ -41,6 +41,9 @@ class Task:
     def deinit(self):
         self.task.cancel()
 
+    async def run(self):
+        raise NotImplementedError
+
     async def _supervised(self, ms):
         await sleep_ms(ms)
         while True:
@@ -94,7 +97,7 @@ class Task:
         return True
 
     async def injected(self):
-        how = self.fault(self.NAME)
+        how = self.fault and self.fault(self.NAME)
         if how == "raise":
             raise RuntimeError("fault injected by the test board")
         if how == "hang":

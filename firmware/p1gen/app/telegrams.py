@@ -64,7 +64,7 @@ class Telegrams(Task):
             p1 = device.config["p1"]
             device.data_request = device.board.data_request()
             send = device.data_request or not p1["require_data_request"]
-            data, currents, error = self._compose()
+            data, currents, error = self._compose(pacer)
             await sleep_ms(pacer.wait_ms(ticks.ms()))
             now = ticks.ms()
             if data is not None and send:
@@ -127,12 +127,11 @@ class Telegrams(Task):
                 ticks.diff(now, self.device.start_ms) >= self.device.config["app"]["watchdog_grace_s"] * 1000:
             self.wdt = self.device.board.watchdog(_WATCHDOG_MS)
 
-    def _compose(self):
+    def _compose(self, pacer):
         """(data, currents, error); after a MemoryError, once more on a collected heap. When it
         still fails, this telegram is left out (chargers wait several seconds before their
         fallback) rather than sending one whose values or registers would not be true."""
         error = None
-        pacer = self.pacer
         for _ in (1, 2):
             try:
                 return self.out.compose(pacer.due, _utc_in(pacer.wait_ms(ticks.ms())))
