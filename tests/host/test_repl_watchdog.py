@@ -1,15 +1,19 @@
 """A REPL that survives the watchdog (issue 12.4), on the emulated board with the host board's
-watchdog model (P1GEN_WATCHDOG=1: a thread that ends the process when not fed for 8 s):
+watchdog model (boards/host/hostmodels.py, P1GEN_WATCHDOG=1: a thread that ends the process
+when not fed for 8 s):
 Ctrl-C on the console stops the app once the watchdog runs, and the board stays at its REPL
 (a timer keeps feeding the watchdog) instead of resetting 8 s later; `p1gen provision`,
 which interrupts the app the same way, still works on such a board."""
 import json
 import os
+import subprocess
 import time
 import urllib.request
 
 import serial
 from hostcli import p1gen
+
+from p1host import paths
 
 
 def config(web_port):
@@ -25,7 +29,10 @@ def read_until(conn, wanted, timeout):
 
 
 def test_ctrl_c_leaves_a_repl_that_the_watchdog_does_not_reset(emu_board, write_config, web_port):
-    board = emu_board(env={"P1GEN_WATCHDOG": "1"})
+    board = emu_board(env={"P1GEN_WATCHDOG": "1", "P1GEN_MODELS": "1"})
+    models = os.path.join(paths.BOARDS, "host", "hostmodels.py")
+    subprocess.run([paths.tool("mpremote"), "connect", board.port, "resume", "fs", "cp", models, ":hostmodels.py"],
+                   check=True, capture_output=True, timeout=60)
     path = write_config(config(web_port))
     proc = p1gen("provision", "--port", board.port, "--config", path, "--wait", 60)
     assert proc.returncode == 0, proc.stdout + proc.stderr

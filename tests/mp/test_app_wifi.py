@@ -101,5 +101,5 @@ def test_no_ssid_no_wifi():
         return task
 
     task = asyncio.run(main())
-    assert wifi.calls == [] and task.state["state"].startswith("not configured") and task.ended
+    assert wifi.calls == [] and task.state["state"].startswith("not configured") and task.done
 

@@ -20,5 +20,5 @@ def wait_for_ms(aw, ms):
 try:
     from micropython import const  # pyright: ignore  (folds private constants away: no name, no heap)
 except ImportError:  # CPython (the host tests)
-    def const(expr):  # pyright: ignore
-        return expr
+    def const(value):  # pyright: ignore
+        return value

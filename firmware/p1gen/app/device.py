@@ -95,6 +95,9 @@ class Device:
         name, settings = self.running_policy()
         tasks = self.tasks
         tg = tasks["telegram"].stats if "telegram" in tasks else None
+        src = tasks["source"].state if "source" in tasks else {
+            "kind": self.source_settings()["kind"], "name": None, "last_error": None, "last_ok_ms": None,
+            "polls": 0, "failures": 0}
         return {
             "version": p1gen.VERSION,
             "board": self.board.NAME,
@@ -106,7 +109,9 @@ class Device:
             "config_errors": self.config_errors,
             "context": self.context.as_dict(now),
             "context_info": self.context.info,
-            "source": self._source_status(now),
+            "source": {"kind": src["kind"], "name": src["name"], "health": self.source_health(now),
+                       "last_error": src["last_error"], "last_ok_age_ms": _age(now, src["last_ok_ms"]),
+                       "polls": src["polls"], "failures": src["failures"]},
             "policy": {"name": self.config["control"]["policy"], "running": name, "settings": settings,
                        "schedule_active": self.schedule_active is not None},
             "control": self.controller.status(),
@@ -124,14 +129,6 @@ class Device:
             "ev": self.ev,
             "tasks": dict((task.NAME, task.status(now)) for task in tasks.values()),
         }
-
-    def _source_status(self, now):
-        task = self.tasks.get("source")
-        src = task.state if task is not None else {"kind": self.source_settings()["kind"], "name": None,
-                                                   "last_error": None, "last_ok_ms": None, "polls": 0, "failures": 0}
-        return {"kind": src["kind"], "name": src["name"], "health": self.source_health(now),
-                "last_error": src["last_error"], "last_ok_age_ms": _age(now, src["last_ok_ms"]),
-                "polls": src["polls"], "failures": src["failures"]}
 
     def _web_status(self):
         out = dict(self.web)

@@ -3,29 +3,23 @@ Peter Hinch's micropython-async primitives: the task starts in __init__, deinit(
 
 A subclass writes ``async def run(self)`` and waits with ``await self.pause(ms)`` or
 ``await self.wait_event(event, ms)``, which say it still runs. When run() raises, the task
-starts again after a back-off (1 s, doubling with each failure within the supervisor's
-window, at most 60 s); a task that shows no sign of life for HANG_MS is cancelled and started
-again. Each failure is reported to the supervisor, which resets the board when one task
-fails too often (p1gen.app.supervisor).
+starts again after a back-off; a task that shows no sign of life for HANG_MS is cancelled
+and started again (p1gen.app.recover, loaded at the first failure).
 
-Fault injection for the tests: a board that has ``fault(task_name)`` (only boards/host with
-its test models) is asked at every pause; "raise" makes the task raise there, "hang" makes it
-wait forever.
+Fault injection for the tests: a board that has ``async fault(task_name)`` (only boards/host
+with its test models) is awaited at every pause: it raises, or waits forever, as a test asks.
 """
 import asyncio
 
 from p1gen import ticks
 from p1gen.app.aio import const, sleep_ms
-from p1gen.app.pacer import backoff_ms
 
-_MAX_BACKOFF_MS = const(60000)
 _LOOK_MS = const(250)
 
 
 class Task:
     NAME = "task"
     HANG_MS = 15000  # no sign of life for this long: the task is restarted (pauses are <= 5 s)
-    FIRST_BACKOFF_MS = 1000
 
     def __init__(self, device, supervisor=None):
         self.device = device
@@ -36,7 +30,7 @@ class Task:
         self.last_run_ms = ticks.ms()
         self.done = False  # run() returned: the task has nothing (more) to do
         self.fault = getattr(device.board, "fault", None)
-        self.task = asyncio.create_task(self._supervised(0))
+        self.task = asyncio.create_task(self.supervised(0))
 
     def deinit(self):
         self.task.cancel()
@@ -44,7 +38,7 @@ class Task:
     async def run(self):
         raise NotImplementedError
 
-    async def _supervised(self, ms):
+    async def supervised(self, ms):
         await sleep_ms(ms)
         while True:
             self.last_run_ms = ticks.ms()
@@ -52,35 +46,27 @@ class Task:
                 await self.run()
                 self.done = True
                 return
-            except asyncio.CancelledError:  # deinit(), or restart() after a hang
+            except asyncio.CancelledError:  # deinit(), or a restart after a hang
                 raise
             except Exception as e:
-                await sleep_ms(self.failed("%s: %s" % (type(e).__name__, e)))
+                from p1gen.app import recover
 
-    def failed(self, error):
-        """Record a failure; return the back-off before the next start."""
-        now = ticks.ms()
-        self.restarts += 1
-        self.last_error, self.last_error_ms = error, now
-        print("p1gen %s: %s; restart %d" % (self.NAME, error, self.restarts))
-        failures = self.restarts if self.supervisor is None else self.supervisor.failed(self, error)
-        ms = backoff_ms(failures, self.FIRST_BACKOFF_MS, _MAX_BACKOFF_MS)
-        self.last_run_ms = ticks.add(now, ms)  # no hang while it waits to start again
-        return ms
-
-    def restart(self, error):
-        """Cancel a task that hangs and start it again after its back-off."""
-        self.task.cancel()
-        self.task = asyncio.create_task(self._supervised(self.failed(error)))
+                await sleep_ms(recover.failed(self, "%s: %s" % (type(e).__name__, e)))
 
     def hangs(self, now):
         return not self.done and ticks.diff(now, self.last_run_ms) > self.HANG_MS
 
-    async def pause(self, ms):
-        """Sleep ms (a sign of life first; a test board may inject a fault here)."""
+    def pause(self, ms):
+        """``await self.pause(ms)``: sleep ms, a sign of life first. Not a coroutine: it hands
+        back sleep_ms()'s own awaitable, so a pause allocates nothing (a coroutine would leave
+        a small object to collect each time, many times a second, and fragment the heap)."""
         self.last_run_ms = ticks.ms()
         if self.fault is not None:
-            await self.injected()
+            return self._fault_then_sleep(ms)
+        return sleep_ms(ms)
+
+    async def _fault_then_sleep(self, ms):
+        await self.fault(self.NAME)  # pyright: ignore  (a test board: it may raise, or never return)
         await sleep_ms(ms)
 
     async def wait_event(self, event, ms):
@@ -95,13 +81,6 @@ class Task:
                 return False
             await self.pause(min(left, _LOOK_MS))
         return True
-
-    async def injected(self):
-        how = self.fault and self.fault(self.NAME)
-        if how == "raise":
-            raise RuntimeError("fault injected by the test board")
-        if how == "hang":
-            await asyncio.Event().wait()
 
     def status(self, now):
         return {"restarts": self.restarts, "last_error": self.last_error,

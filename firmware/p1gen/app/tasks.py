@@ -32,7 +32,12 @@ class Source(Task):
         changed = self.device.source_changed
         while True:
             changed.clear()
-            await self._close()
+            src, self.src = self.src, None
+            if src is not None:
+                try:
+                    await src.close()
+                except Exception as e:
+                    print("p1gen source: close:", e)
             settings = self.device.source_settings()
             state = self.state
             state["kind"], state["name"], state["last_error"], state["last_ok_ms"] = \
@@ -88,14 +93,6 @@ class Source(Task):
             state["last_error"] = error
         return ticks.diff(ticks.ms(), started)
 
-    async def _close(self):
-        src, self.src = self.src, None
-        if src is not None:
-            try:
-                await src.close()
-            except Exception as e:
-                print("p1gen source: close:", e)
-
     def health(self, now, stale_ms):
         """ok, stale, error, starting (why there is no source: the Device says)."""
         state = self.state
@@ -115,42 +112,36 @@ class Schedule(Task):
         super().__init__(device, supervisor)
 
     async def run(self):
+        from p1gen.app import config as configfile
+        from p1gen.telegram import clock
+
         try:
-            from p1gen.app import schedule as weekly
+            from p1gen.app import schedule
         except ImportError:
             return
         device = self.device
         while True:
-            wait_s = self.apply(weekly)
+            entries = device.config["schedule"]
+            utc = utc_now()
+            want = None
+            wait_s = 60
+            if entries and utc is not None:
+                settings = device.config["telegram"]
+                y, m, d, hh, mi, ss, _ = clock.local_fields(utc, settings["utc_offset_min"], settings["eu_dst"])
+                weekday = (clock.days_from_civil(2000 + y, m, d) + 3) % 7  # 1970-01-01 was a Thursday
+                want = schedule.active(entries, weekday, hh * 60 + mi)
+                wait_s = 60 - ss
+            if want is not None:
+                name, given = want
+                merged = dict(configfile.policy_settings(device.config, name))
+                merged.update(given)
+                want = (name, merged)
+            if want != self.state:
+                self.state = want
+                device.schedule_active = want
+                device.run_policy(*device.running_policy())
             device.config_saved.clear()
             await self.wait_event(device.config_saved, wait_s * 1000)
-
-    def apply(self, weekly):
-        """Run what the schedule asks for now, when that changed; the seconds to the next minute."""
-        from p1gen.app import config as configfile
-        from p1gen.telegram import clock
-
-        device = self.device
-        entries = device.config["schedule"]
-        utc = utc_now()
-        want = None
-        wait_s = 60
-        if entries and utc is not None:
-            settings = device.config["telegram"]
-            y, m, d, hh, mi, ss, _ = clock.local_fields(utc, settings["utc_offset_min"], settings["eu_dst"])
-            weekday = (clock.days_from_civil(2000 + y, m, d) + 3) % 7  # 1970-01-01 was a Thursday
-            want = weekly.active(entries, weekday, hh * 60 + mi)
-            wait_s = 60 - ss
-        if want is not None:
-            name, given = want
-            merged = dict(configfile.policy_settings(device.config, name))
-            merged.update(given)
-            want = (name, merged)
-        if want != self.state:
-            self.state = want
-            device.schedule_active = want
-            device.run_policy(*device.running_policy())
-        return wait_s
 
 
 class Wifi(Task):

@@ -1,7 +1,7 @@
 """The telegram task, the app's heartbeat: one telegram every p1.interval_s, on the deadline,
 drift-free; it alone feeds the watchdog. Between two telegrams, once the last one has left
-the UART, it runs the savers: the one time flash is written (an erase stops the CPU's
-interrupts, which would open gaps in a telegram still on the wire)."""
+the UART, it runs the savers (self.savers): the one time flash is written (an erase stops
+the CPU's interrupts, which would open gaps in a telegram still on the wire)."""
 import asyncio
 import gc
 
@@ -31,8 +31,7 @@ def _utc_in(ms_ahead):
 
 
 class Telegrams(Task):
-    NAME = "telegram"
-    FIRST_BACKOFF_MS = 0  # the heartbeat starts again at once, on the same grid of deadlines
+    NAME = "telegram"  # the heartbeat: after a failure it starts again at once (p1gen.app.recover)
 
     def __init__(self, device, uart, energy_path=None, supervisor=None):
         self.uart = uart
@@ -59,7 +58,8 @@ class Telegrams(Task):
         while True:
             while pacer.wait_ms(ticks.ms(), _LEAD_MS) > 1000:  # p1.interval_s up to 10 s: feed on the way
                 await sleep_ms(1000)
-                self._feed()
+                if self.wdt is not None:
+                    self.wdt.feed()
             await sleep_ms(pacer.wait_ms(ticks.ms(), _LEAD_MS))
             p1 = device.config["p1"]
             device.data_request = device.board.data_request()
@@ -87,31 +87,28 @@ class Telegrams(Task):
                     print("p1gen telegram:", error)
                 tg["last_error"] = error
             tg["dropped_bytes"] = getattr(self.uart, "dropped", 0)
-            self._feed(now)
+            app = device.config["app"]
+            if self.wdt is not None:
+                self.wdt.feed()
+            elif app["watchdog"] and ticks.diff(now, device.start_ms) >= app["watchdog_grace_s"] * 1000:
+                self.wdt = device.board.watchdog(_WATCHDOG_MS)
             pacer.period_ms = p1["interval_s"] * 1000
             tg["skipped"] += pacer.advance(ticks.ms())
             if not self._clock_set and utc_now() is not None:  # NTP set the clock: on the second from now on
                 self._clock_set = True
                 pacer.due = ticks.add(ticks.ms(), _ms_to_next_second())
-            await self.between(now)
-
-    async def between(self, now):
-        """After the telegram has left the UART (its line time, then uart.flush()) and well
-        before the next one: the savers (energy registers; add other savers to self.savers),
-        then a collection."""
-        left = ticks.diff(self.line_free_ms, ticks.ms()) if self.line_free_ms is not None else 0
-        if left > 0:
-            await sleep_ms(left)
-        self.flush()
-        for save in self.savers:
-            try:
-                save(now)
-            except OSError as e:
-                self.stats["last_error"] = "not saved: %s" % e
-        gc.collect()  # now, between telegrams, rather than when an allocation fails
-        self.last_run_ms = ticks.ms()
-        if self.fault is not None:
-            await self.injected()
+            # between telegrams: once this one has left the UART (its line time, then
+            # uart.flush()) and well before the next, the savers write to flash (energy
+            # registers; add other savers to self.savers), then a collection
+            left = ticks.diff(self.line_free_ms, ticks.ms()) if self.line_free_ms is not None else 0
+            await self.pause(left if left > 0 else 0)
+            self.flush()
+            for save in self.savers:
+                try:
+                    save(now)
+                except OSError as e:
+                    tg["last_error"] = "not saved: %s" % e
+            gc.collect()  # now, between telegrams, rather than when an allocation fails
 
     def flush(self):
         """Block until the UART has sent everything (at most one telegram's line time): call
@@ -119,13 +116,6 @@ class Telegrams(Task):
         flush = getattr(self.uart, "flush", None)
         if flush is not None:
             flush()
-
-    def _feed(self, now=None):
-        if self.wdt is not None:
-            self.wdt.feed()
-        elif now is not None and self.device.config["app"]["watchdog"] and \
-                ticks.diff(now, self.device.start_ms) >= self.device.config["app"]["watchdog_grace_s"] * 1000:
-            self.wdt = self.device.board.watchdog(_WATCHDOG_MS)
 
     def _compose(self, pacer):
         """(data, currents, error); after a MemoryError, once more on a collected heap. When it
