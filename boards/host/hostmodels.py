@@ -8,8 +8,8 @@ P1GEN_MODELS=1 (p1host.runner's ``models=True`` sets it up). Nothing here is on 
   telegram is still on the line is said on the console (on the board it opens a gap in it).
 - ``P1GEN_LINE_LOG`` names a file that gets one line per transmission and per save:
   "tx|flash start_ms end_ms [path]".
-- Faults: ``P1GEN_FAULTS`` names a JSON file {task name: "raise" | "once:<n>" | "hang"}, read
-  at each of the task's pauses (p1gen.app.task); "once:<n>" raises the first time it is seen.
+- Faults: ``P1GEN_FAULTS`` names a JSON file {task name: "raise" | "hang", or "raise:<n>" |
+  "hang:<n>" for once}, read at each of the task's pauses (p1gen.app.task).
 - A watchdog (``P1GEN_WATCHDOG=1``): a thread that ends the process when it is not fed in
   time, and ``feed_watchdog_for`` (what the rp2 boards do with a timer after Ctrl-C).
 """
@@ -73,11 +73,11 @@ async def fault(task):
             how = json.loads(f.read()).get(task)
     except (OSError, ValueError):
         return
-    if how is not None and how.startswith("once"):
+    if how is not None and ":" in how:  # "raise:<n>", "hang:<n>": the first time it is seen only
         if how in _fired:
             return
         _fired.append(how)
-        how = "raise"
+        how = how.split(":")[0]
     if how == "raise":
         raise RuntimeError("fault injected by the test board")
     if how == "hang":

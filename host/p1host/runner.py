@@ -181,9 +181,9 @@ class Firmware:
         with open(self._dr_path, "w") as f:
             f.write("1" if high else "0")
 
-    def inject(self, task, how):
-        """Make the firmware's task ("telegram", "source", "wifi", ...) fail: how is "raise"
-        (at each of its pauses), "once", "hang", or None to stop."""
+    def inject(self, task, how, once=False):
+        """Make the firmware's task ("telegram", "source", "wifi", ...) fail at each of its
+        pauses (once: at the next one only): how is "raise", "hang", or None to stop."""
         try:
             with open(self.faults_path) as f:
                 faults = json.load(f)
@@ -193,7 +193,7 @@ class Firmware:
             faults.pop(task, None)
         else:
             self._faults += 1
-            faults[task] = "once:%d" % self._faults if how == "once" else how
+            faults[task] = "%s:%d" % (how, self._faults) if once else how
         with open(self.faults_path + ".new", "w") as f:
             json.dump(faults, f)
         os.replace(self.faults_path + ".new", self.faults_path)

@@ -20,15 +20,16 @@ _LOOK_MS = const(250)
 class Task:
     NAME = "task"
     HANG_MS = 15000  # no sign of life for this long: the task is restarted (pauses are <= 5 s)
+    # until a task fails or ends, these class values stand for its own (fewer attributes each)
+    restarts = 0
+    last_error = None
+    last_error_ms = None
+    done = False  # run() returned: the task has nothing (more) to do
 
     def __init__(self, device, supervisor=None):
         self.device = device
         self.supervisor = supervisor
-        self.restarts = 0
-        self.last_error = None
-        self.last_error_ms = None
         self.last_run_ms = ticks.ms()
-        self.done = False  # run() returned: the task has nothing (more) to do
         self.fault = getattr(device.board, "fault", None)
         self.task = asyncio.create_task(self.supervised(0))
 

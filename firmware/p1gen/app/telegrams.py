@@ -47,7 +47,9 @@ class Telegrams(Task):
         super().__init__(device, supervisor)
 
     def hangs(self, now):
-        return self.pacer is not None and ticks.diff(now, self.pacer.due) > _LATE_MS
+        """Past its deadline and no sign of life for a while (a busy loop only makes it late)."""
+        return self.pacer is not None and ticks.diff(now, self.pacer.due) > _LATE_MS and \
+            ticks.diff(now, self.last_run_ms) > _LATE_MS
 
     async def run(self):
         device = self.device
@@ -61,10 +63,12 @@ class Telegrams(Task):
                 if self.wdt is not None:
                     self.wdt.feed()
             await sleep_ms(pacer.wait_ms(ticks.ms(), _LEAD_MS))
+            self.last_run_ms = ticks.ms()
             p1 = device.config["p1"]
             device.data_request = device.board.data_request()
             send = device.data_request or not p1["require_data_request"]
             data, currents, error = self._compose(pacer)
+            self.last_run_ms = ticks.ms()
             await sleep_ms(pacer.wait_ms(ticks.ms()))
             now = ticks.ms()
             if data is not None and send:
