@@ -25,7 +25,7 @@ def failed(task, error):
     """Record a failure of task; return the back-off before it starts again."""
     now = ticks.ms()
     task.restarts += 1
-    task.last_error, task.last_error_ms = error, now
+    task.last_error = error
     print("p1gen %s: %s; restart %d" % (task.NAME, error, task.restarts))
     sup = task.supervisor
     failures = task.restarts if sup is None else _count(sup, task, error, now)

@@ -23,7 +23,6 @@ class Task:
     # until a task fails or ends, these class values stand for its own (fewer attributes each)
     restarts = 0
     last_error = None
-    last_error_ms = None
     done = False  # run() returned: the task has nothing (more) to do
 
     def __init__(self, device, supervisor=None):
@@ -84,6 +83,6 @@ class Task:
         return True
 
     def status(self, now):
+        """restarts, last error, ms since it last ran (None: it ended; it has nothing to do)."""
         return {"restarts": self.restarts, "last_error": self.last_error,
-                "last_error_age_ms": None if self.last_error_ms is None else ticks.diff(now, self.last_error_ms),
-                "last_run_age_ms": ticks.diff(now, self.last_run_ms), "running": not self.done}
+                "last_run_age_ms": None if self.done else ticks.diff(now, self.last_run_ms)}
