@@ -7,14 +7,25 @@ Data Request: "1" or "0" read from the file named by ``P1GEN_DATA_REQUEST``
 the PC's clock is right (no NTP, no set_time), there is no watchdog, and the LED
 is a variable the tests can read.
 Safe mode: ``P1GEN_SAFE_MODE=1`` plays the pin held at boot.
+
+What the tests model with it (none of this exists on a real board):
+- with ``P1GEN_MODELS=1`` (p1host.runner's ``models=True``), hostmodels.py next to this
+  file adds to this module: the line time (``flush()`` waits for it, as the rp2's does),
+  flash erases, a log of transmissions and saves, fault injection, and with
+  ``P1GEN_WATCHDOG=1`` a watchdog (see there);
+- a reset ends the process with RESET_EXIT (p1host.runner starts it again with
+  ``P1GEN_RESET_CAUSE``, "power on" when unset).
 """
 import os
 import select
+import sys
+import time
 
 NAME = "host"
 WATCHDOG_MAX_MS = None  # no watchdog on a PC
 WEB_HOST = "127.0.0.1"  # tests and the demo serve on loopback only
 WEB_PORT = int(os.getenv("P1GEN_WEB_PORT") or 0) or None  # set by p1host.runner; None: web.port
+RESET_EXIT = 75  # the exit status that says "reset me" to p1host.runner
 led_state = False
 
 
@@ -50,6 +61,14 @@ def uart(baud=115200, invert_tx=True, tx_pin=0, **_):
     if not target:
         raise OSError("host board: set P1GEN_UART to a pty, a file or fd:N")
     return _Uart(target)
+
+
+def reset():
+    sys.exit(RESET_EXIT)
+
+
+def reset_cause():
+    return os.getenv("P1GEN_RESET_CAUSE") or "power on"
 
 
 def data_request(pin=None):
@@ -96,3 +115,9 @@ class _Wifi:
 
 
 wifi = _Wifi()
+
+
+if os.getenv("P1GEN_MODELS") == "1":  # p1host.runner's test models: they add to this module
+    import hostmodels  # pyright: ignore[reportMissingImports]
+
+    hostmodels.install(globals())

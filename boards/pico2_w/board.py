@@ -17,6 +17,9 @@ SAFE_MODE_PIN = 15
 uart = rp2.uart
 led = rp2.led
 set_time = rp2.set_time
+reset = rp2.reset
+reset_cause = rp2.reset_cause
+feed_watchdog_for = rp2.feed_watchdog_for
 wifi = rp2.Wifi()
 
 

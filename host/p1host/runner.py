@@ -14,6 +14,11 @@ Its UART is a pty: the firmware writes the master side (``.pty``, an inherited
 non-blocking fd), readers open the slave side at ``.uart_path`` (pyserial,
 serialx, dsmr_parser's SerialReader) or use ``reader()``. Data Request is a
 file the test flips with ``set_data_request``. Its output goes to ``.log_path``.
+
+A reset the firmware asks for (the host board's RESET_EXIT) starts it again on the same pty
+and state dir, as a board would reboot (``.resets`` counts them). With ``models=True``, the
+host board's test models (boards/host/hostmodels.py): ``inject(task, how)`` for fault
+injection, ``line_log()`` for the line time and the flash erases.
 """
 import json
 import os
@@ -42,11 +47,12 @@ def free_port():
 
 class Firmware:
     def __init__(self, config=None, heapsize=PICO_W_HEAP, http_port=None, state_dir=None, env=None,
-                 data_request=True, compiled=True):
+                 data_request=True, compiled=True, models=False):
         """config: a dict, text/bytes (written as is, to test broken files), or None (no file).
 
         The web API is served on 127.0.0.1:http_port (a free port unless given) whatever the
-        config says, so even a firmware with a broken config can be asked for its status."""
+        config says, so even a firmware with a broken config can be asked for its status.
+        models: the host board's test models (boards/host/hostmodels.py): ``inject`` and ``line_log``."""
         self.config = config
         self.heapsize = heapsize
         self.http_port = http_port
@@ -57,9 +63,16 @@ class Firmware:
         self._dr_path = os.path.join(self.state_dir, "data_request")
         self._extra_env = env or {}
         self.compiled = compiled
+        self.models = models
+        self.faults_path = os.path.join(self.state_dir, "faults.json")
+        self.line_log_path = os.path.join(self.state_dir, "line.log")
         self.proc = None
+        self.resets = 0
+        self._faults = 0
         self.pty = self.slave = None
         self.uart_path = None
+        self._watcher = None
+        self._stopping = threading.Event()
         self.set_data_request(data_request)
 
     # --- life cycle
@@ -84,14 +97,34 @@ class Firmware:
         self.uart_path = os.ttyname(self.slave)
         env = dict(os.environ, MICROPYPATH=pypath, P1GEN_UART="fd:%d" % self.pty,
                    P1GEN_DATA_REQUEST=self._dr_path, **self._extra_env)
+        if self.models:
+            shutil.copy(os.path.join(paths.BOARDS, "host", "hostmodels.py"), self.state_dir)
+            env.update(P1GEN_MODELS="1", P1GEN_FAULTS=self.faults_path, P1GEN_LINE_LOG=self.line_log_path)
         if self.http_port:  # the host board serves here whatever the config says (even a broken one)
             env["P1GEN_WEB_PORT"] = str(self.http_port)
+        self._command = ([paths.tool("micropython"), "-X", "heapsize=" + self.heapsize, main], env)
+        self._launch("power on")
+        self._stopping.clear()
+        self._watcher = threading.Thread(target=self._reboot_on_reset, daemon=True, name="fw-reset")
+        self._watcher.start()
+        return self
+
+    def _launch(self, cause):
+        argv, env = self._command
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [paths.tool("micropython"), "-X", "heapsize=" + self.heapsize, main],
-                cwd=self.state_dir, env=env, pass_fds=(self.pty,), stdin=subprocess.DEVNULL,
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        return self
+                argv, cwd=self.state_dir, env=dict(env, P1GEN_RESET_CAUSE=cause), pass_fds=(self.pty,),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def _reboot_on_reset(self):
+        """The firmware asked for a reset (it exited with the host board's RESET_EXIT): run it
+        again on the same line and state, as the board reboots."""
+        from_board = _host_board_reset_exit()
+        while not self._stopping.wait(0.05):
+            proc = self.proc
+            if proc is not None and proc.poll() == from_board:
+                self.resets += 1
+                self._launch("soft reset")
 
     def _write_config(self):
         config = self.config
@@ -112,6 +145,9 @@ class Firmware:
 
     def stop(self, hard=False):
         """End the firmware (hard: SIGKILL at once, as a power cut would) and clean up."""
+        self._stopping.set()
+        if self._watcher is not None:
+            self._watcher.join(5)
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL if hard else signal.SIGTERM)
             try:
@@ -145,6 +181,36 @@ class Firmware:
         with open(self._dr_path, "w") as f:
             f.write("1" if high else "0")
 
+    def inject(self, task, how, once=False):
+        """Make the firmware's task ("telegram", "source", "wifi", ...) fail at each of its
+        pauses (once: at the next one only): how is "raise", "hang", or None to stop."""
+        try:
+            with open(self.faults_path) as f:
+                faults = json.load(f)
+        except (OSError, ValueError):
+            faults = {}
+        if how is None:
+            faults.pop(task, None)
+        else:
+            self._faults += 1
+            faults[task] = "%s:%d" % (how, self._faults) if once else how
+        with open(self.faults_path + ".new", "w") as f:
+            json.dump(faults, f)
+        os.replace(self.faults_path + ".new", self.faults_path)
+
+    def line_log(self):
+        """[(kind, start_ms, end_ms, what)] of the transmissions ("tx") and saves ("flash")."""
+        try:
+            with open(self.line_log_path) as f:
+                return self.parse_line_log(f.read())
+        except FileNotFoundError:
+            return []
+
+    @staticmethod
+    def parse_line_log(text):
+        rows = [line.split(" ", 3) for line in text.splitlines()]
+        return [(k, int(a), int(b), w.strip()) for k, a, b, w in rows]
+
     def log(self):
         try:
             with open(self.log_path, errors="replace") as f:
@@ -159,6 +225,15 @@ class Firmware:
         """A TelegramReader on this firmware's P1 line (one reader at a time)."""
         termios.tcflush(self.slave, termios.TCIFLUSH)  # from now on, not what piled up before
         return TelegramReader(self.slave, spec).start()
+
+
+def _host_board_reset_exit():
+    """RESET_EXIT of boards/host/board.py, read from the file (it is MicroPython code)."""
+    with open(os.path.join(paths.BOARDS, "host", "board.py")) as f:
+        for line in f:
+            if line.startswith("RESET_EXIT = "):
+                return int(line.split("=")[1].split("#")[0])
+    raise RuntimeError("boards/host/board.py has no RESET_EXIT")
 
 
 _image = {}

@@ -105,7 +105,11 @@ def format_status(s):
             tg.get("count", "-"), tg.get("profile", "-"), _age(tg.get("age_ms")), tg.get("errors", "-"))),
         ("data request", _data_request(s)),
         ("wifi", _wifi(s.get("wifi"))),
+        ("tasks", _tasks(s.get("tasks"))),
     ]
+    boot = s.get("boot") or {}
+    if boot.get("reason"):
+        rows.append(("last reset", "%s (%s)" % (boot["reason"], boot.get("reset_cause") or "-")))
     if s.get("config_errors"):
         rows.append(("config", "ERRORS: " + "; ".join(s["config_errors"])))
     else:
@@ -121,6 +125,15 @@ def _failsafe(control):
         return "off"
     why = control.get("failsafe_why")
     return "ACTIVE" + (": %s" % why if why else "")
+
+
+def _tasks(tasks):
+    """The app's tasks (firmware/p1gen/app/supervisor.py): which restarted, and their last error."""
+    if not tasks:
+        return "-"
+    restarted = ["%s restarted %d x (%s)" % (name, t["restarts"], t.get("last_error") or "-")
+                 for name, t in sorted(tasks.items()) if t.get("restarts")]
+    return "; ".join(restarted) or "%d running, none restarted" % len(tasks)
 
 
 def _wifi(wifi):

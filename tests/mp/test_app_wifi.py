@@ -45,13 +45,12 @@ class Board:
 
 
 class Device:
-    """What the Wi-Fi supervisor reads and writes of the Device (p1gen.app.device)."""
+    """What the Wi-Fi task reads of the Device (p1gen.app.device)."""
 
     def __init__(self, wifi):
         self.board = Board(wifi)
         self.config = {"wifi": defaults(WIFI)}
         self.config["wifi"].update({"ssid": "home", "password": "pw", "hostname": "carport", "ntp": ""})
-        self.wifi = {"state": "starting", "address": None, "reconnects": 0}
 
 
 def device(wifi):
@@ -71,23 +70,23 @@ def test_backoff_then_connect_then_reconnect():
                 await asyncio.sleep(0.05)
 
         hb = asyncio.create_task(heartbeat())
-        task = asyncio.create_task(tasks.wifi(dev, wait_ms=300, first_backoff_ms=200, max_backoff_ms=1000))
+        task = tasks.Wifi(dev, wait_ms=300, first_backoff_ms=200, max_backoff_ms=1000)
         await asyncio.sleep(1.6)
-        up = (dev.wifi["state"], dev.wifi["address"], len(wifi.calls))
+        up = (task.state["state"], task.state["address"], len(wifi.calls))
         wifi.drop()
         await asyncio.sleep(1.0)
-        task.cancel()
+        task.deinit()
         hb.cancel()
-        return up, beats[0]
+        return up, beats[0], task.state
 
-    (state, address, calls), beats = asyncio.run(main())
+    (state, address, calls), beats, st = asyncio.run(main())
     assert (state, address, calls) == ("connected", "192.168.1.77", 3), (state, address, calls)
     # two failures: 300 ms wait + 200 ms, then 300 ms wait + 400 ms back-off before the third try
     gaps = [ticks.diff(b[0], a[0]) for a, b in zip(wifi.calls, wifi.calls[1:])]
     assert 450 <= gaps[0] <= 700 and 650 <= gaps[1] <= 950, gaps
     assert wifi.calls[0][1:] == ("home", "carport")
-    assert len(wifi.calls) == 4 and dev.wifi["reconnects"] == 1  # dropped, connected again
-    assert dev.wifi["state"] == "connected" and dev.wifi["failures"] == 2
+    assert len(wifi.calls) == 4 and st["reconnects"] == 1  # dropped, connected again
+    assert st["state"] == "connected" and st["failures"] == 2
     assert beats >= 40  # the loop was never blocked
 
 
@@ -95,6 +94,12 @@ def test_no_ssid_no_wifi():
     wifi = Wifi(works_from=1)
     dev = device(wifi)
     dev.config["wifi"]["ssid"] = ""
-    asyncio.run(tasks.wifi(dev))
-    assert wifi.calls == [] and dev.wifi["state"].startswith("not configured")
+
+    async def main():
+        task = tasks.Wifi(dev)
+        await asyncio.sleep(0.1)
+        return task
+
+    task = asyncio.run(main())
+    assert wifi.calls == [] and task.state["state"].startswith("not configured") and task.done
 

@@ -15,3 +15,10 @@ def wait_for_ms(aw, ms):
     if _wait_for_ms is not None:
         return _wait_for_ms(aw, ms)
     return asyncio.wait_for(aw, ms / 1000)
+
+
+try:
+    from micropython import const  # pyright: ignore  (folds private constants away: no name, no heap)
+except ImportError:  # CPython (the host tests)
+    def const(value):  # pyright: ignore
+        return value

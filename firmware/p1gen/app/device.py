@@ -1,9 +1,13 @@
 """The running device as the web API sees it: its state, its config, and the few
 things a user may change while it runs (config, policy, the car's state of charge).
 
-The tasks in ``p1gen.app.tasks`` do the work and record what happened here;
-every method returns a list of error texts (empty when it worked).
+The tasks (``p1gen.app.telegrams``, ``p1gen.app.tasks``) do the work and own their state;
+the supervisor registers them in ``device.tasks`` and the status is assembled from them.
+The device signals them with events: ``source_changed`` (new source settings: the source
+task starts it again) and ``config_saved``. Every command returns a list of error texts
+(empty when it worked).
 """
+import asyncio
 import gc
 import json
 
@@ -41,13 +45,11 @@ class Device:
         self.path = path
         self.start_ms = ticks.ms()
         self.context = Context()
-        self.source_generation = 0  # bumped when the source settings change: the poll task restarts it
-        self.source = {"kind": "none", "name": None, "polls": 0, "failures": 0, "last_error": None,
-                       "last_ok_ms": None}
-        self.telegram = {"count": 0, "data": None, "reported_ma": None, "late_ms": 0, "late_max_ms": 0,
-                         "skipped": 0, "errors": 0, "last_error": None, "sent_ms": None, "dropped_bytes": 0}
+        self.tasks = {}  # name: the running Task (p1gen.app.task), registered by the supervisor
+        self.source_changed = asyncio.Event()
+        self.config_saved = asyncio.Event()
+        self.boot = {"reset_cause": None, "reason": None, "resets": 0}  # why the board last reset (app/resetlog.py)
         self.data_request = None
-        self.wifi = {"state": "starting", "address": None, "reconnects": 0}
         self.ev = None
         self.schedule_active = None  # (policy, settings) the schedule runs now, or None
         self.raw, self.config, self.config_errors = configfile.load(path)
@@ -77,21 +79,32 @@ class Device:
         return self.config["source"]
 
     def stale_ms(self):
-        return self.config["control"].get("stale_s", 10) * 1000
+        return self.config["control"]["stale_s"] * 1000
+
+    def quiet_line(self):
+        """Before a flash write outside the telegram task's own window: wait (at most one
+        telegram's line time) until the P1 line is idle."""
+        telegrams = self.tasks.get("telegram")
+        if telegrams is not None:
+            telegrams.flush()
 
     # --- the web API
 
     def status(self):
         now = ticks.ms()
-        src = self.source
-        tg = self.telegram
         name, settings = self.running_policy()
+        tasks = self.tasks
+        tg = tasks["telegram"].stats if "telegram" in tasks else None
+        src = tasks["source"].state if "source" in tasks else {
+            "kind": self.source_settings()["kind"], "name": None, "last_error": None, "last_ok_ms": None,
+            "polls": 0, "failures": 0}
         return {
             "version": p1gen.__version__,
             "board": self.board.NAME,
             "uptime_s": ticks.diff(now, self.start_ms) // 1000,
             "free_heap": _free_heap(),
             "utc_s": utc_now(),
+            "boot": self.boot,
             "config_ok": not self.config_errors,
             "config_errors": self.config_errors,
             "context": self.context.as_dict(now),
@@ -102,17 +115,19 @@ class Device:
             "policy": {"name": self.config["control"]["policy"], "running": name, "settings": settings,
                        "schedule_active": self.schedule_active is not None},
             "control": self.controller.status(),
-            "reported_ma": list(tg["reported_ma"]) if tg["reported_ma"] else None,
-            "telegram": {"count": tg["count"], "text": None if tg["data"] is None else tg["data"].decode(),
-                         "interval_s": self.config["p1"]["interval_s"], "age_ms": _age(now, tg["sent_ms"]),
-                         "late_ms": tg["late_ms"], "late_max_ms": tg["late_max_ms"], "skipped": tg["skipped"],
-                         "errors": tg["errors"], "last_error": tg["last_error"], "dropped_bytes": tg["dropped_bytes"],
-                         "profile": self.config["telegram"]["profile"]},
+            "reported_ma": list(tg["reported_ma"]) if tg and tg["reported_ma"] else None,
+            "telegram": None if tg is None else {
+                "count": tg["count"], "text": None if tg["data"] is None else tg["data"].decode(),
+                "interval_s": self.config["p1"]["interval_s"], "age_ms": _age(now, tg["sent_ms"]),
+                "late_ms": tg["late_ms"], "late_max_ms": tg["late_max_ms"], "skipped": tg["skipped"],
+                "errors": tg["errors"], "last_error": tg["last_error"], "dropped_bytes": tg["dropped_bytes"],
+                "profile": self.config["telegram"]["profile"]},
             "data_request": self.data_request,
             "data_request_required": self.config["p1"]["require_data_request"],
-            "wifi": self.wifi,
+            "wifi": tasks["wifi"].state if "wifi" in tasks else None,
             "web": self._web_status(),
             "ev": self.ev,
+            "tasks": dict((task.NAME, task.status(now)) for task in tasks.values()),
         }
 
     def _web_status(self):
@@ -132,14 +147,12 @@ class Device:
 
     def source_health(self, now=None):
         """ok, stale, error, starting, or why there is no source."""
-        src = self.source
-        if src["kind"] == "none":
+        if self.source_settings()["kind"] == "none":
             return "off: config has errors" if self.config_errors else "no source configured"
-        if src["last_ok_ms"] is None:
-            return "starting" if src["last_error"] is None else "error"
-        if ticks.diff(ticks.ms() if now is None else now, src["last_ok_ms"]) > self.stale_ms():
-            return "stale"
-        return "ok" if src["last_error"] is None else "error"
+        task = self.tasks.get("source")
+        if task is None or task.state["kind"] == "none":
+            return "starting"
+        return task.health(ticks.ms() if now is None else now, self.stale_ms())
 
     def config_public(self):
         return configfile.public(self.config)
@@ -175,6 +188,7 @@ class Device:
         if errors:
             return errors
         try:
+            self.quiet_line()
             configfile.save(self.path, raw)
         except OSError as e:
             return ["config: could not be saved (%s)" % e]
@@ -186,7 +200,8 @@ class Device:
         else:
             self.run_policy(*self.running_policy())
         if old["source"] != cfg["source"] or bool(old_errors) != bool(self.config_errors):
-            self.source_generation += 1
+            self.source_changed.set()
+        self.config_saved.set()
         return []
 
     def ev_state(self, params):

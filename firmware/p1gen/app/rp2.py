@@ -72,6 +72,39 @@ def watchdog(timeout_ms, max_ms):
     return machine.WDT(timeout=min(timeout_ms, max_ms))
 
 
+_repl_timer = None
+
+
+def feed_watchdog_for(wdt, ms):
+    """Feed wdt from a timer (the app is stopped: the REPL runs) for ms, then stop feeding:
+    the watchdog resets the board, which runs the app again."""
+    global _repl_timer
+    deadline = time.ticks_add(time.ticks_ms(), ms)
+
+    def feed(timer):
+        if time.ticks_diff(deadline, time.ticks_ms()) > 0:
+            wdt.feed()
+        else:
+            timer.deinit()
+
+    _repl_timer = machine.Timer(-1, mode=machine.Timer.PERIODIC, period=1000, callback=feed)
+
+
+def reset():
+    machine.reset()
+
+
+def reset_cause():
+    """What the chip says reset it (machine.reset() shows as the watchdog on the rp2)."""
+    names = (("PWRON_RESET", "power on"), ("WDT_RESET", "watchdog"), ("HARD_RESET", "reset pin"),
+             ("SOFT_RESET", "soft reset"), ("DEEPSLEEP_RESET", "deep sleep"))
+    cause = machine.reset_cause()
+    for name, text in names:
+        if getattr(machine, name, None) == cause:
+            return text
+    return "cause %d" % cause
+
+
 class Wifi:
     """Station mode with power saving off (it delays replies by up to a beacon interval);
     connect() returns at once, the supervisor polls isconnected()."""

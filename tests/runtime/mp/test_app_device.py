@@ -44,12 +44,12 @@ def test_apply_config_rejects_and_keeps_everything_on_error():
 
 def test_apply_config_saves_and_applies_live_and_keeps_secrets():
     dev, path = device_with({"wifi": {"ssid": "home", "password": "hunter2"}, "control": {"fuse_a": 32}})
-    generation = dev.source_generation
     errors = dev.apply_config({"control": {"fuse_a": 40}, "wifi": {"ssid": "garage"}})
     assert errors == [], errors
     assert saved(path)["wifi"] == {"ssid": "garage", "password": "hunter2"}
     assert dev.config["control"]["fuse_a"] == 40 and dev.controller.settings["fuse_a"] == 40
-    assert dev.source_generation == generation  # the source did not change: not restarted
+    assert not dev.source_changed.is_set()  # the source did not change: not restarted
+    assert dev.config_saved.is_set()
     assert "hunter2" not in json.dumps(dev.config_public()) and "hunter2" not in json.dumps(dev.status())
     cleanup(path)
 

@@ -12,11 +12,11 @@ def test_schedule_switches_policy_and_back():
     assert dev.config_errors == [], dev.config_errors
 
     async def scenario():
-        task = asyncio.create_task(tasks.schedule(dev))
+        task = tasks.Schedule(dev)
         await asyncio.sleep(0.2)
         running = dev.controller.status()["policy"]
         dev.config["schedule"] = []  # the user clears the schedule; seen at the next minute
-        task.cancel()
+        task.deinit()
         return running
 
     assert asyncio.run(scenario()) == "off"

@@ -3,7 +3,7 @@ started after the boot grace and fed only while the telegram task lives."""
 import asyncio
 
 from p1gen import control, telegram, ticks
-from p1gen.app import tasks
+from p1gen.app.telegrams import Telegrams
 from p1gen.app.config import APP, P1
 from p1gen.context import Context
 from p1gen.options import defaults
@@ -21,8 +21,6 @@ class Device:
         self.config = {"p1": defaults(P1), "app": defaults(APP), "telegram": TELEGRAM}
         self.config["p1"].update(p1 or {})
         self.config["app"].update(app or {})
-        self.telegram = {"count": 0, "data": None, "reported_ma": None, "late_ms": 0, "late_max_ms": 0,
-                         "skipped": 0, "errors": 0, "last_error": None, "sent_ms": None, "dropped_bytes": 0}
         self.start_ms = ticks.ms()
         self.data_request = None
 
@@ -78,14 +76,14 @@ def test_telegrams_every_second_and_the_watchdog_after_the_grace():
     uart = Uart()
 
     async def scenario():
-        task = asyncio.create_task(tasks.telegrams(dev, uart))
+        task = Telegrams(dev, uart)
         await asyncio.sleep(7.8)
         feeds_alive = dev.board.wdt.feeds if dev.board.wdt else None
-        task.cancel()
+        task.deinit()
         await asyncio.sleep(1.5)
-        return feeds_alive
+        return feeds_alive, task.stats
 
-    feeds_alive = asyncio.run(scenario())
+    feeds_alive, stats = asyncio.run(scenario())
     times = [t for t, _ in uart.writes]
     assert 7 <= len(times) <= 9, len(times)
     gaps = [ticks.diff(b, a) for a, b in zip(times, times[1:])]
@@ -99,7 +97,7 @@ def test_telegrams_every_second_and_the_watchdog_after_the_grace():
     assert ticks.diff(wdt.started_ms, dev.start_ms) >= 5000
     assert feeds_alive >= 1
     assert wdt.feeds == feeds_alive  # the telegram task is gone: nobody feeds it, the board resets
-    assert dev.telegram["count"] == len(times) and dev.telegram["late_max_ms"] < 200
+    assert stats["count"] == len(times) and stats["late_max_ms"] < 200
 
 
 def test_no_data_request_no_telegram_when_required():
@@ -108,11 +106,11 @@ def test_no_data_request_no_telegram_when_required():
     uart = Uart()
 
     async def scenario():
-        task = asyncio.create_task(tasks.telegrams(dev, uart))
+        task = Telegrams(dev, uart)
         await asyncio.sleep(2.3)
         dev.board.request = True
         await asyncio.sleep(2)
-        task.cancel()
+        task.deinit()
 
     asyncio.run(scenario())
     assert 1 <= len(uart.writes) <= 3, len(uart.writes)
@@ -124,9 +122,9 @@ def test_long_intervals_still_feed_the_watchdog_in_time():
     uart = Uart()
 
     async def scenario():
-        task = asyncio.create_task(tasks.telegrams(dev, uart))
+        task = Telegrams(dev, uart)
         await asyncio.sleep(9.5)
-        task.cancel()
+        task.deinit()
 
     asyncio.run(scenario())
     assert 3 <= len(uart.writes) <= 4, len(uart.writes)  # at ~0-1, 3-4, 6-7 (and 9-10) s
