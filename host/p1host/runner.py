@@ -42,7 +42,7 @@ def free_port():
 
 class Firmware:
     def __init__(self, config=None, heapsize=PICO_W_HEAP, http_port=None, state_dir=None, env=None,
-                 data_request=True, compiled=True):
+                 data_request=True, compiled=True, pass_fds=()):
         """config: a dict, text/bytes (written as is, to test broken files), or None (no file).
 
         The web API is served on 127.0.0.1:http_port (a free port unless given) whatever the
@@ -57,6 +57,7 @@ class Firmware:
         self._dr_path = os.path.join(self.state_dir, "data_request")
         self._extra_env = env or {}
         self.compiled = compiled
+        self.pass_fds = tuple(pass_fds)  # more fds the firmware inherits (a meter's pty for the p1 source)
         self.proc = None
         self.pty = self.slave = None
         self.uart_path = None
@@ -89,7 +90,7 @@ class Firmware:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
                 [paths.tool("micropython"), "-X", "heapsize=" + self.heapsize, main],
-                cwd=self.state_dir, env=env, pass_fds=(self.pty,), stdin=subprocess.DEVNULL,
+                cwd=self.state_dir, env=env, pass_fds=(self.pty,) + self.pass_fds, stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         return self
 

@@ -10,7 +10,7 @@ import asyncio
 import sys
 
 import p1gen
-from p1gen.app import tasks
+from p1gen.app import heap, tasks
 from p1gen.app.aio import sleep_ms
 from p1gen.app.device import Device
 from p1gen.app.output import ENERGY_PATH
@@ -43,8 +43,10 @@ async def main(board, path="config.json"):
     while device.telegram["count"] == 0 and device.telegram["errors"] == 0 and waited < 3000:
         await sleep_ms(20)
         waited += 20
+    heap.plan(device)  # the long-lived buffers, before the features import (docs/heap.md)
     for task in (tasks.source, tasks.schedule, tasks.wifi, tasks.led):
         asyncio.create_task(task(device))
+    asyncio.create_task(heap.watch(every_s=getattr(board, "HEAP_REPORT_S", None)))
     if device.config["web"].get("enabled", True):
         _start_web(board, device)
     else:
@@ -61,8 +63,8 @@ def _start_web(board, device):
         device.web["error"] = "this firmware has no web server"
         return
     try:
-        device.web_server = web.start(device, host=getattr(board, "WEB_HOST", "0.0.0.0"),
-                                      port=getattr(board, "WEB_PORT", None))
+        device.web_server = heap.attempt("web server", lambda: web.start(
+            device, host=getattr(board, "WEB_HOST", "0.0.0.0"), port=getattr(board, "WEB_PORT", None)))
         device.web["running"] = True
     except Exception as e:
         device.web["error"] = "%s: %s" % (type(e).__name__, e)

@@ -4,6 +4,7 @@ import asyncio
 import gc
 
 from p1gen import ticks
+from p1gen.app import heap
 from p1gen.app.aio import sleep_ms, wait_for_ms
 from p1gen.app.wallclock import utc_ms, utc_now
 from p1gen.app.output import Output
@@ -118,7 +119,7 @@ async def source(device):
                 from p1gen import sources
 
                 try:
-                    src = sources.make(dict(settings))
+                    src = heap.attempt("source " + settings["kind"], sources.make, dict(settings))
                     state["name"] = src.name
                 except Exception as e:
                     state["last_error"] = "source: %s" % e

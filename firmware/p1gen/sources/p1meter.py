@@ -11,6 +11,7 @@ import asyncio
 
 from p1gen import context as q
 from p1gen import ticks
+from p1gen.app import heap
 from p1gen.options import Opt
 from p1gen.sources import KIND, Source as _Source, net
 from p1gen.telegram import parse
@@ -28,6 +29,23 @@ OPTIONS = (
 
 MAX_TELEGRAM = 3072
 _TAIL = 7  # "!" + 4 hex digits + CRLF
+_FRAME = "p1 frame buffer"
+_CHUNK = "p1 read buffer"
+
+
+def reserve(settings):
+    """The heap plan (p1gen.app.heap) calls this first thing: the frame buffer, the read
+    chunk and the UART (whose receive buffer is on the heap too) while the heap is empty."""
+    heap.buffer(_FRAME, MAX_TELEGRAM)
+    stream, chunk = _stream(settings)
+    heap.buffer(_CHUNK, chunk)
+
+
+def _stream(settings):
+    """The meter's stream and read size, opened once per wiring and kept."""
+    key = "p1 input %s %s %s %s %s" % (settings.get("device"), settings["uart"], settings["rx_pin"],
+                                      settings["baud"], settings["invert"])
+    return heap.keep(key, _open, settings)
 
 
 def _open(settings):
@@ -55,8 +73,8 @@ class Framer:
     fragment its heap with a growing buffer.
     """
 
-    def __init__(self, size=MAX_TELEGRAM):
-        self.buf = bytearray(size)
+    def __init__(self, size=MAX_TELEGRAM, buf=None):
+        self.buf = bytearray(size) if buf is None else buf
         self._mv = memoryview(self.buf)
         self.n = 0
 
@@ -120,7 +138,7 @@ class Source(_Source):
         self._stream = stream
         self._chunk = chunk
         self._task = None
-        self._framer = Framer()
+        self._framer = Framer(buf=heap.buffer(_FRAME, MAX_TELEGRAM))
         self._event = asyncio.Event()
         self._seq = self._seen = 0
         self._reading = self._reading_t = self._problem = None
@@ -139,9 +157,16 @@ class Source(_Source):
 
     async def _run(self, stream):
         framer = self._framer
+        # read into one kept buffer where the stream can (MicroPython's), not a new bytes a read
+        readinto = getattr(stream, "readinto", None)
+        chunk = memoryview(heap.buffer(_CHUNK, self._chunk))[:self._chunk]
         while True:
             try:
-                data = await stream.read(self._chunk)
+                if readinto is None:
+                    data = await stream.read(self._chunk)
+                else:
+                    n = await readinto(chunk)
+                    data = chunk[:n] if n else None
             except Exception as e:
                 self._outcome(None, "reading the P1 input failed: %s" % net.describe(e))
                 await net.sleep_ms(1000)
@@ -162,7 +187,7 @@ class Source(_Source):
         if self._task is None:
             stream = self._stream
             if stream is None:
-                stream, self._chunk = _open(self.settings)
+                stream, self._chunk = _stream(self.settings)
                 self._stream = stream
             self._task = asyncio.create_task(self._run(stream))
         if self._seq == self._seen:

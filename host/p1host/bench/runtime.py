@@ -10,6 +10,7 @@ tests/runtime uses the same Installation and WebLoad and asserts.
 """
 import http.client
 import json
+import os
 import threading
 import time
 
@@ -28,31 +29,36 @@ def import_site():
 
 
 def simulator(kind, site, port):
-    if kind == "sma":
-        from p1host.sim import sma
+    """The simulator of a source kind (the p1 meter writes a pty; port is then unused)."""
+    if kind == "p1":
+        from p1host.sim import p1meter
 
-        return sma.simulator(site, port=port)
-    if kind == "homewizard":
-        from p1host.sim import homewizard
+        return p1meter.simulator(site)
+    from p1host.sim import homewizard, sma, solaredge
 
-        return homewizard.simulator(site, port=port)
-    raise ValueError("no simulator for %s" % kind)
+    return {"sma": sma, "solaredge": solaredge, "homewizard": homewizard}[kind].simulator(site, port=port)
 
 
 class Installation:
     """Site + source simulator + firmware + a dsmr_parser reader on its P1 line."""
 
-    def __init__(self, kind="sma", policy="full", site=None, heapsize=runner.PICO_W_HEAP, stale_s=STALE_S):
+    def __init__(self, kind="sma", policy="full", site=None, heapsize=runner.PICO_W_HEAP, stale_s=STALE_S,
+                 web=True, env=None):
         self.kind = kind
         self.site = site or import_site()
         self.port = runner.free_port()
         self.sim = simulator(kind, self.site, self.port)
-        self.config = {
-            "control": {"policy": policy, "stale_s": stale_s},
-            "source": {"kind": kind, "host": "127.0.0.1", "port": self.port, "timeout_ms": 1500,
-                       "poll_ms": 1000},
-        }
+        self.meter_fd = None
+        if kind == "p1":  # the firmware reads the meter's pty through an inherited fd, as from a UART
+            self.meter_fd = self.sim.reader_fd()
+            source = {"kind": "p1", "device": "fd:%d" % self.meter_fd, "timeout_ms": 3000}
+        else:
+            source = {"kind": kind, "host": "127.0.0.1", "port": self.port, "timeout_ms": 1500, "poll_ms": 1000}
+        self.config = {"control": {"policy": policy, "stale_s": stale_s}, "source": source}
+        if not web:
+            self.config["web"] = {"enabled": False}
         self.heapsize = heapsize
+        self.env = env
         self.events = []  # (time.monotonic(), label)
         self.fw = self.reader = None
 
@@ -60,7 +66,8 @@ class Installation:
         """Start everything; returns once telegrams flow and the web API answers."""
         self.sim.start()
         try:
-            self.fw = runner.start(self.config, heapsize=self.heapsize)
+            self.fw = runner.start(self.config, heapsize=self.heapsize, env=self.env,
+                                   pass_fds=() if self.meter_fd is None else (self.meter_fd,))
             self.reader = self.fw.reader()
             self.reader.wait(1, timeout=30)
             deadline = time.monotonic() + 20
@@ -84,6 +91,9 @@ class Installation:
             self.fw.stop()
         self.sim.fault = None
         self.sim.stop()
+        if self.meter_fd is not None:
+            os.close(self.meter_fd)
+            self.meter_fd = None
 
     def __enter__(self):
         return self.start()
@@ -96,10 +106,16 @@ class Installation:
 
     def source_down(self):
         self.mark("down")
-        self.sim.stop()
+        if self.kind == "p1":  # a meter's pty stays open: the meter goes silent
+            self.sim.fault = "silent"
+        else:
+            self.sim.stop()
 
     def source_up(self):
-        self.sim.start()
+        if self.kind == "p1":
+            self.sim.fault = None
+        else:
+            self.sim.start()
         self.mark("up")
 
     def fault(self, name, slow_ms=None):
@@ -216,11 +232,17 @@ def percentiles(values):
 
 
 def fault_cycle(inst, seconds_each):
-    """The source is down, back, hangs, answers, is slow (under its timeout), answers."""
-    steps = (("down", inst.source_down), ("up", inst.source_up), ("hang", lambda: inst.fault("hang")),
-             ("normal", lambda: inst.fault(None)), ("slow", lambda: inst.fault("slow", slow_ms=1200)),
-             ("normal", lambda: inst.fault(None)))
-    for _, act in steps:
+    """The source is down, back, hangs, answers, is slow (under its timeout), answers;
+    a p1 meter: silent, back, bad CRCs, good, half telegrams, good."""
+    if inst.kind == "p1":
+        faults = (("crc", None), ("half", None))
+    else:
+        faults = (("hang", None), ("slow", 1200))
+    steps = [inst.source_down, inst.source_up]
+    for name, slow_ms in faults:
+        steps.append(lambda name=name, slow_ms=slow_ms: inst.fault(name, slow_ms=slow_ms))
+        steps.append(lambda: inst.fault(None))
+    for act in steps:
         act()
         time.sleep(seconds_each)
 
