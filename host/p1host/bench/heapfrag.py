@@ -82,12 +82,12 @@ def derive(heapsize="2048k"):
     costs = [(name, int(kb * KB), unix[name]) for name, kb, _ in RP2_IMPORT_KB]
     scale = sum(u for _, _, u in costs) / sum(r for _, r, _ in costs)
     free, used = before
-    total_per_byte = (free + used) / _bytes(heapsize)  # the GC's own tables take a little
+    total_per_byte = (free + used) / bytes_of(heapsize)  # the GC's own tables take a little
     need = (BOARD_FREE_BEFORE_APP * scale + used) / total_per_byte
     return {"costs": costs, "scale": scale, "heapsize": "%dk" % -(-int(need) // KB), "before_app_used": used}
 
 
-def _bytes(heapsize):
+def bytes_of(heapsize):
     return int(heapsize[:-1]) * KB if heapsize.endswith("k") else int(heapsize)
 
 
@@ -153,7 +153,7 @@ def run_config(kind, web, minutes, heapsize=BOARD_HEAP, report_s=15):
 
 
 def _fmt(nbytes, scale):
-    return "%6.1f %6.1f" % (nbytes / KB, nbytes / scale / KB)
+    return "%.1f/%.1f" % (nbytes / KB, nbytes / scale / KB)
 
 
 def main(minutes=1.0, configs=CONFIGS, heapsize=BOARD_HEAP):
@@ -171,32 +171,32 @@ def main(minutes=1.0, configs=CONFIGS, heapsize=BOARD_HEAP):
         t.start()
     for t in threads:
         t.join()
-    print("heap per configuration, KB (unix port, then the board's equivalent = / %.2f); target on the board: "
-          "free >= %d, largest block >= %d after start-up" % (scale, TARGET_FREE // KB, TARGET_LARGEST // KB))
-    print("%-16s %-27s %-27s %-13s %s" % ("", "after start-up", "after %.0f min faults+load" % minutes,
-                                         "worst largest", ""))
-    print("%-16s %-13s %-13s %-13s %-13s %-13s %s" % ("config", "free", "largest", "free", "largest", "", "target"))
+    print("heap per configuration in KB, unix port / the board's equivalent (unix / %.2f); the target on the "
+          "board: free >= %d and largest free block >= %d after start-up" % (scale, TARGET_FREE // KB,
+                                                                             TARGET_LARGEST // KB))
+    print("%-18s %-25s %-25s %-13s" % ("", "after start-up", "after %g min faults+load" % minutes, "worst"))
+    print("%-18s %-12s %-12s %-12s %-12s %-13s %s" % ("config", "free", "largest", "free", "largest", "largest",
+                                                    "target"))
     ok_all = True
     for kind, web in configs:
         r = next(x for x in results if x["kind"] == kind and x["web"] == web)
         label = "%s web %s" % (kind, "on" if web else "off")
         reps = r.get("reports") or []
         if not reps:
-            print("%-16s no heap report (%s)" % (label, r.get("error") or r.get("errors")))
+            print("%-18s no heap report (%s)" % (label, r.get("error") or r.get("errors")))
             ok_all = False
             continue
         start, last = reps[0], reps[-1]
         worst = min(reps, key=lambda x: x[2])
         ok = start[1] / scale >= TARGET_FREE and start[2] / scale >= TARGET_LARGEST and r.get("data")
         ok_all = ok_all and ok
-        extra = "" if r.get("data") and r.get("data_after") else " (the source's data did not show)"
+        extra = "" if r.get("data") and r.get("data_after") else "; the source's data did not show"
         if web:
-            extra += " %d requests, %d failed" % (r.get("requests", 0), r.get("failed", 0))
-        print("%-16s %s %s %s %s %s  %s%s" % (label, _fmt(start[1], scale), _fmt(start[2], scale), _fmt(last[1], scale),
-                                           _fmt(last[2], scale), _fmt(worst[2], scale), "met" if ok else "MISSED",
-                                           extra))
+            extra += "; %d requests, %d failed" % (r.get("requests", 0), r.get("failed", 0))
+        cells = [_fmt(n, scale) for n in (start[1], start[2], last[1], last[2], worst[2])]
+        print("%-18s %-12s %-12s %-12s %-12s %-13s %s%s" % tuple([label] + cells + ["met" if ok else "MISSED", extra]))
         for e in r.get("errors") or []:
-            print("%-16s %s" % ("", e))
+            print("%-18s %s" % ("", e))
     print("every configuration meets the target" if ok_all else "some configuration misses the target")
     return 0
 
@@ -206,3 +206,11 @@ def _safe(fn, kind, web, *args):
         return fn(kind, web, *args)
     except Exception as e:
         return {"kind": kind, "web": web, "error": "%s: %s" % (type(e).__name__, e)}
+
+
+if __name__ == "__main__":  # only the heap part of `p1gen bench runtime`
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m p1host.bench.heapfrag")
+    parser.add_argument("--minutes", type=float, default=1.0)
+    raise SystemExit(main(parser.parse_args().minutes))

@@ -4,8 +4,10 @@ The unmodified firmware runs under the unix port (p1host.runner) against an
 energy source simulator; dsmr_parser reads every telegram off the pty and the
 period between arrivals is measured. Printed: period p50 / p99 / max in ms
 quietly, while the source is down, hangs and is slow, and while the web API
-takes a steady stream of requests; then free heap over a long run (default 10
-minutes; ``--quick`` shortens everything). It prints figures, never asserts;
+takes a steady stream of requests; then the heap's fragmentation per
+configuration (p1host.bench.heapfrag: every source kind, web on and off, at the
+heap that matches a Pico W) after start-up and after a run of faults and web
+load (default 10 minutes; ``--quick``: 1). It prints figures, never asserts;
 tests/runtime uses the same Installation and WebLoad and asserts.
 """
 import http.client
@@ -256,13 +258,14 @@ def _row(label, values, extra=""):
 
 
 def add_arguments(parser):
-    parser.add_argument("--minutes", type=float, help="length of the heap run (default 10, --quick 1.5)")
-    parser.add_argument("--source", default="sma", choices=("sma", "homewizard"), help="simulated energy source")
+    parser.add_argument("--minutes", type=float, help="length of the heap runs (default 10, --quick 1)")
+    parser.add_argument("--source", default="sma", choices=("sma", "solaredge", "homewizard", "p1"),
+                        help="simulated energy source of the cadence run")
 
 
 def main(args):
     quick = getattr(args, "quick", False)
-    minutes = getattr(args, "minutes", None) or (1.5 if quick else 10)
+    minutes = getattr(args, "minutes", None) or (1 if quick else 10)
     kind = getattr(args, "source", None) or "sma"
     phase_s = 20 if quick else 60
     print("p1gen bench runtime: firmware under MicroPython (-X heapsize=%s, see docs/heap.md), source %s"
@@ -291,30 +294,10 @@ def main(args):
         st = inst.status()
         print("telegrams %d, CRC or parse failures %d; firmware: late max %d ms, skipped %d"
               % (len(inst.reader.telegrams), bad, st["telegram"]["late_max_ms"], st["telegram"]["skipped"]))
-    heap_run(kind, minutes)
+    from p1host.bench import heapfrag
+
+    heapfrag.main(minutes)
     return 0
-
-
-def heap_run(kind, minutes):
-    """Free heap (after gc.collect, from the status API) over a run with faults and web load."""
-    print("free heap over %.1f min with faults and web load (every sample after gc.collect):" % minutes)
-    with Installation(kind) as inst:
-        with WebLoad(inst.fw.http_port, rate_per_s=4) as load:
-            end = time.monotonic() + minutes * 60
-            cycle = 0
-            while time.monotonic() < end:
-                fault_cycle(inst, min(5, max(1, (end - time.monotonic()) / 6)))
-                cycle += 1
-        samples = load.heap
-        if not samples:
-            print("  no status samples (web API not reachable)")
-            return
-        t0 = samples[0][0]
-        for t, free in samples[:: max(1, len(samples) // 10)] + [samples[-1]]:
-            print("  t=%5.0f s  free %7d bytes" % (t - t0, free))
-        frees = [f for _, f in samples]
-        print("  first %d, last %d, min %d, max %d bytes; %d fault cycles, %d requests (%d failed)"
-              % (frees[0], frees[-1], min(frees), max(frees), cycle, load.requests, load.failures))
 
 
 def run_cli(argv=None):
