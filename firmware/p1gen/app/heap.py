@@ -14,7 +14,7 @@ even with 60 KB free in total. So, first thing in the app (``plan``):
 
 each one after a collection, in this fixed order, largest first. The features import
 after that (the source's client, microdot and the web API) and use these buffers
-(``buffer``, ``keep``) instead of allocating their own; nothing large is allocated per
+instead of allocating their own; nothing large is allocated per
 poll or per request. A feature whose start-up runs out of memory is tried once more
 after a collection (``attempt``); when it still does not fit it is switched off with
 the reason in the status, and the telegrams go on.
@@ -24,7 +24,7 @@ import gc
 _THRESHOLD_DIV = 8  # collect after every 1/8 of the free heap allocated (~25 KB on a Pico W)
 _MIN_THRESHOLD = 4096
 
-_kept = {}  # name -> a long-lived object (buffer, stream) made once and reused
+planned = []  # what the plan set aside
 failures = []  # "what: why" of every allocation that failed twice
 
 
@@ -54,24 +54,6 @@ def attempt(what, make, *args):
     raise MemoryError(error)
 
 
-def keep(name, make, *args):
-    """The object kept under ``name``, made by make(*args) (through ``attempt``) the first
-    time: a feature restarted later reuses it instead of asking the heap again."""
-    obj = _kept.get(name)
-    if obj is None:
-        obj = _kept[name] = attempt(name, make, *args)
-    return obj
-
-
-def buffer(name, size):
-    """A long-lived bytearray of at least ``size`` bytes, the same one on every call."""
-    buf = _kept.get(name)
-    if buf is None or len(buf) < size:
-        _kept.pop(name, None)
-        buf = keep(name, bytearray, size)
-    return buf
-
-
 def plan(device):
     """Allocate, in a fixed order and before any feature imports, what the config needs
     for good. A buffer that does not fit here is left to its feature, which then tries
@@ -89,7 +71,8 @@ def plan(device):
             reserve = getattr(mod, "reserve", None)
             if reserve is not None:
                 gc.collect()
-                reserve(settings)
+                attempt("source %s buffers" % kind, reserve, settings)
+                planned.append("source %s buffers" % kind)
         except Exception as e:  # the source's own start reports the real problem
             print("p1gen heap: source %s: %s" % (kind, e))
     web = device.config.get("web") or {}
@@ -99,6 +82,7 @@ def plan(device):
         gc.collect()
         try:
             device.history = attempt("web history", History)
+            planned.append("web history")
         except MemoryError:
             pass
     gc.collect()
@@ -106,13 +90,8 @@ def plan(device):
 
 def status():
     """The plan's state for the status API (beside its free_heap)."""
-    out = {"kept_bytes": 0, "failures": failures}
-    for obj in _kept.values():
-        if type(obj) is bytearray:
-            out["kept_bytes"] += len(obj)
-    if hasattr(gc, "threshold"):
-        out["threshold"] = gc.threshold()
-    return out
+    threshold = gc.threshold() if hasattr(gc, "threshold") else None
+    return {"planned": planned, "failures": failures, "threshold": threshold}
 
 
 def report(label):

@@ -11,7 +11,6 @@ import asyncio
 
 from p1gen import context as q
 from p1gen import ticks
-from p1gen.app import heap
 from p1gen.options import Opt
 from p1gen.sources import KIND, Source as _Source, net
 from p1gen.telegram import parse
@@ -29,23 +28,21 @@ OPTIONS = (
 
 MAX_TELEGRAM = 3072
 _TAIL = 7  # "!" + 4 hex digits + CRLF
-_FRAME = "p1 frame buffer"
-_CHUNK = "p1 read buffer"
+_reserved = {}  # set aside once for every Source: "frame" and "chunk" buffers, the "input" of a "wiring"
 
 
 def reserve(settings):
-    """The heap plan (p1gen.app.heap) calls this first thing: the frame buffer, the read
-    chunk and the UART (whose receive buffer is on the heap too) while the heap is empty."""
-    heap.buffer(_FRAME, MAX_TELEGRAM)
-    stream, chunk = _stream(settings)
-    heap.buffer(_CHUNK, chunk)
+    """The heap plan (p1gen.app.heap) calls this while the heap is empty: the buffers and
+    the meter's input (a UART's receive buffer is on the heap too) for every Source."""
+    _reserved["frame"], _reserved["chunk"] = bytearray(MAX_TELEGRAM), bytearray(_input(settings)[1])
 
 
-def _stream(settings):
-    """The meter's stream and read size, opened once per wiring and kept."""
-    key = "p1 input %s %s %s %s %s" % (settings.get("device"), settings["uart"], settings["rx_pin"],
-                                      settings["baud"], settings["invert"])
-    return heap.keep(key, _open, settings)
+def _input(settings):
+    """The meter's stream and read size, opened once per wiring."""
+    wiring = (settings.get("device"), settings["uart"], settings["rx_pin"], settings["baud"], settings["invert"])
+    if _reserved.get("wiring") != wiring:
+        _reserved["input"], _reserved["wiring"] = _open(settings), wiring
+    return _reserved["input"]
 
 
 def _open(settings):
@@ -138,7 +135,7 @@ class Source(_Source):
         self._stream = stream
         self._chunk = chunk
         self._task = None
-        self._framer = Framer(buf=heap.buffer(_FRAME, MAX_TELEGRAM))
+        self._framer = Framer(buf=_reserved.get("frame"))
         self._event = asyncio.Event()
         self._seq = self._seen = 0
         self._reading = self._reading_t = self._problem = None
@@ -159,7 +156,8 @@ class Source(_Source):
         framer = self._framer
         # read into one kept buffer where the stream can (MicroPython's), not a new bytes a read
         readinto = getattr(stream, "readinto", None)
-        chunk = memoryview(heap.buffer(_CHUNK, self._chunk))[:self._chunk]
+        buf = _reserved.get("chunk")
+        chunk = memoryview(buf if buf and len(buf) >= self._chunk else bytearray(self._chunk))[:self._chunk]
         while True:
             try:
                 if readinto is None:
@@ -187,7 +185,7 @@ class Source(_Source):
         if self._task is None:
             stream = self._stream
             if stream is None:
-                stream, self._chunk = _stream(self.settings)
+                stream, self._chunk = _input(self.settings)
                 self._stream = stream
             self._task = asyncio.create_task(self._run(stream))
         if self._seq == self._seen:
