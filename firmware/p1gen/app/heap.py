@@ -21,7 +21,7 @@ the reason in the status, and the telegrams go on.
 """
 import gc
 
-_THRESHOLD_DIV = 8  # collect after every 1/8 of the free heap allocated (~25 KB on a Pico W)
+_THRESHOLD_DIV = 16  # collect after every 1/16 of the free heap allocated (~11 KB on a Pico W)
 _MIN_THRESHOLD = 4096
 
 planned = []  # what the plan set aside
@@ -37,8 +37,10 @@ def free():
 
 
 def attempt(what, make, *args):
-    """make(*args); after a MemoryError once more on a collected heap. A second failure is
-    recorded, printed with the heap's state, and raised as a MemoryError naming ``what``."""
+    """make(*args) on a collected heap (a feature's long-lived objects then fill the holes
+    from the bottom); after a MemoryError once more after a collection. A second failure
+    is recorded, printed with the heap's state, and raised as a MemoryError naming ``what``."""
+    gc.collect()
     try:
         return make(*args)
     except MemoryError:
