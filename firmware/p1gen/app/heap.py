@@ -14,8 +14,8 @@ even with 60 KB free in total. So, first thing in the app (``plan``):
 
 each one after a collection, in this fixed order, largest first. The features import
 after that (the source's client, microdot and the web API) and use these buffers
-instead of allocating their own; nothing large is allocated per
-poll or per request. A feature whose start-up runs out of memory is tried once more
+instead of allocating their own; nothing large is allocated per poll or per request.
+A feature whose start-up runs out of memory is tried once more
 after a collection (``attempt``); when it still does not fit it is switched off with
 the reason in the status, and the telegrams go on.
 """
@@ -72,7 +72,6 @@ def plan(device):
             mod = sources.module(kind)  # its bytecode in one piece, at the bottom of the heap
             reserve = getattr(mod, "reserve", None)
             if reserve is not None:
-                gc.collect()
                 attempt("source %s buffers" % kind, reserve, settings)
                 planned.append("source %s buffers" % kind)
         except Exception as e:  # the source's own start reports the real problem
@@ -81,7 +80,6 @@ def plan(device):
     if web.get("enabled", True) and getattr(device, "history", None) is None:
         from p1gen.app.history import History
 
-        gc.collect()
         try:
             device.history = attempt("web history", History)
             planned.append("web history")

@@ -67,7 +67,7 @@ def _run_image(script, heapsize):
 
 
 def derive(heapsize="2048k"):
-    """{"costs": [(name, rp2 bytes, unix bytes)], "scale", "heapsize", "before_app"}: the scale
+    """{"costs": [(name, rp2 bytes, unix bytes)], "scale", "heapsize", "before_app_used"}: the scale
     from the import costs and the heapsize that leaves 200 KB x scale free before the app."""
     groups = [(name, mods) for name, _, mods in RP2_IMPORT_KB]
     out = _run_image(_MEASURE % (groups,), heapsize)
