@@ -26,6 +26,7 @@ WATCHDOG_MAX_MS = None  # no watchdog on a PC
 WEB_HOST = "127.0.0.1"  # tests and the demo serve on loopback only
 WEB_PORT = int(os.getenv("P1GEN_WEB_PORT") or 0) or None  # set by p1host.runner; None: web.port
 RESET_EXIT = 75  # the exit status that says "reset me" to p1host.runner
+HEAP_REPORT_S = int(os.getenv("P1GEN_HEAP_REPORT_S") or 0) or None  # heap reports on the log (bench runtime)
 led_state = False
 
 

@@ -35,7 +35,8 @@ import tty
 
 from p1host import paths
 
-# the heap a Pico W leaves free (~150 KB), scaled for the 64-bit unix port (docs/heap.md)
+# the heap budget of the runtime tests: 58 KB less than the Pico W's equivalent on the 64-bit
+# unix port (p1host.bench.heapfrag.BOARD_HEAP, 314k), a margin to grow into (docs/heap.md)
 PICO_W_HEAP = "256k"
 
 
@@ -47,7 +48,7 @@ def free_port():
 
 class Firmware:
     def __init__(self, config=None, heapsize=PICO_W_HEAP, http_port=None, state_dir=None, env=None,
-                 data_request=True, compiled=True, models=False):
+                 data_request=True, compiled=True, models=False, pass_fds=()):
         """config: a dict, text/bytes (written as is, to test broken files), or None (no file).
 
         The web API is served on 127.0.0.1:http_port (a free port unless given) whatever the
@@ -66,6 +67,7 @@ class Firmware:
         self.models = models
         self.faults_path = os.path.join(self.state_dir, "faults.json")
         self.line_log_path = os.path.join(self.state_dir, "line.log")
+        self.pass_fds = tuple(pass_fds)  # more fds the firmware inherits (a meter's pty for the p1 source)
         self.proc = None
         self.resets = 0
         self._faults = 0
@@ -113,7 +115,7 @@ class Firmware:
         argv, env = self._command
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                argv, cwd=self.state_dir, env=dict(env, P1GEN_RESET_CAUSE=cause), pass_fds=(self.pty,),
+                argv, cwd=self.state_dir, env=dict(env, P1GEN_RESET_CAUSE=cause), pass_fds=(self.pty,) + self.pass_fds,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def _reboot_on_reset(self):

@@ -13,7 +13,7 @@ import json
 
 import p1gen
 from p1gen import telegram, ticks
-from p1gen.app import config as configfile
+from p1gen.app import config as configfile, heap
 from p1gen.app.wallclock import utc_now
 from p1gen.context import Context, EV_SOC
 from p1gen.control import Controller
@@ -103,6 +103,7 @@ class Device:
             "board": self.board.NAME,
             "uptime_s": ticks.diff(now, self.start_ms) // 1000,
             "free_heap": _free_heap(),
+            "heap": heap.status(),
             "utc_s": utc_now(),
             "boot": self.boot,
             "config_ok": not self.config_errors,

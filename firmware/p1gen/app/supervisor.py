@@ -16,7 +16,7 @@ import sys
 
 import p1gen
 from p1gen import ticks
-from p1gen.app import files, tasks
+from p1gen.app import files, heap, tasks
 from p1gen.app.aio import const, sleep_ms, wait_for_ms
 from p1gen.app.device import Device
 from p1gen.app.output import ENERGY_PATH
@@ -101,8 +101,10 @@ async def main(board, path="config.json"):
         await wait_for_ms(telegrams.first_sent.wait(), _FIRST_TELEGRAM_MS)
     except asyncio.TimeoutError:
         pass
+    heap.plan(device)  # the long-lived buffers, before the features import (docs/heap.md)
     for task in (tasks.Source, tasks.Schedule, tasks.Wifi, tasks.Led):
         sup.start(task(device, sup))
+    asyncio.create_task(heap.watch(every_s=getattr(board, "HEAP_REPORT_S", None)))
     web = device.config.get("web")  # None: a firmware built without the web server
     if web is None or web["enabled"]:
         _start_web(board, device)
@@ -120,8 +122,8 @@ def _start_web(board, device):
         device.web["error"] = "this firmware has no web server"
         return
     try:
-        device.web_server = web.start(device, host=getattr(board, "WEB_HOST", "0.0.0.0"),
-                                      port=getattr(board, "WEB_PORT", None))
+        device.web_server = heap.attempt("web server", lambda: web.start(
+            device, host=getattr(board, "WEB_HOST", "0.0.0.0"), port=getattr(board, "WEB_PORT", None)))
         device.web["running"] = True
     except Exception as e:
         device.web["error"] = "%s: %s" % (type(e).__name__, e)

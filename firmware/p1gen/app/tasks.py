@@ -5,6 +5,7 @@ import asyncio
 import gc
 
 from p1gen import ticks
+from p1gen.app import heap
 from p1gen.app.aio import const, wait_for_ms
 from p1gen.app.pacer import backoff_ms
 from p1gen.app.task import Task
@@ -59,7 +60,7 @@ class Source(Task):
         tries = 0
         while True:
             try:
-                src = sources.make(dict(settings))
+                src = heap.attempt("source " + settings["kind"], sources.make, dict(settings))
                 self.state["name"], self.state["last_error"] = src.name, None
                 return src
             except Exception as e:

@@ -28,6 +28,21 @@ OPTIONS = (
 
 MAX_TELEGRAM = 3072
 _TAIL = 7  # "!" + 4 hex digits + CRLF
+_reserved = {}  # set aside once for every Source: "frame" and "chunk" buffers, the "input" of a "wiring"
+
+
+def reserve(settings):
+    """The heap plan (p1gen.app.heap) calls this while the heap is empty: the buffers and
+    the meter's input (a UART's receive buffer is on the heap too) for every Source."""
+    _reserved["frame"], _reserved["chunk"] = bytearray(MAX_TELEGRAM), bytearray(_input(settings)[1])
+
+
+def _input(settings):
+    """The meter's stream and read size, opened once per wiring."""
+    wiring = (settings.get("device"), settings["uart"], settings["rx_pin"], settings["baud"], settings["invert"])
+    if _reserved.get("wiring") != wiring:
+        _reserved["input"], _reserved["wiring"] = _open(settings), wiring
+    return _reserved["input"]
 
 
 def _open(settings):
@@ -55,8 +70,8 @@ class Framer:
     fragment its heap with a growing buffer.
     """
 
-    def __init__(self, size=MAX_TELEGRAM):
-        self.buf = bytearray(size)
+    def __init__(self, size=MAX_TELEGRAM, buf=None):
+        self.buf = bytearray(size) if buf is None else buf
         self._mv = memoryview(self.buf)
         self.n = 0
 
@@ -120,7 +135,7 @@ class Source(_Source):
         self._stream = stream
         self._chunk = chunk
         self._task = None
-        self._framer = Framer()
+        self._framer = Framer(buf=_reserved.get("frame"))
         self._event = asyncio.Event()
         self._seq = self._seen = 0
         self._reading = self._reading_t = self._problem = None
@@ -139,9 +154,17 @@ class Source(_Source):
 
     async def _run(self, stream):
         framer = self._framer
+        # read into one kept buffer where the stream can (MicroPython's), not a new bytes a read
+        readinto = getattr(stream, "readinto", None)
+        buf = _reserved.get("chunk")
+        chunk = memoryview(buf if buf and len(buf) >= self._chunk else bytearray(self._chunk))[:self._chunk]
         while True:
             try:
-                data = await stream.read(self._chunk)
+                if readinto is None:
+                    data = await stream.read(self._chunk)
+                else:
+                    n = await readinto(chunk)
+                    data = chunk[:n] if n else None
             except Exception as e:
                 self._outcome(None, "reading the P1 input failed: %s" % net.describe(e))
                 await net.sleep_ms(1000)
@@ -162,7 +185,7 @@ class Source(_Source):
         if self._task is None:
             stream = self._stream
             if stream is None:
-                stream, self._chunk = _open(self.settings)
+                stream, self._chunk = _input(self.settings)
                 self._stream = stream
             self._task = asyncio.create_task(self._run(stream))
         if self._seq == self._seen:

@@ -4,12 +4,15 @@ The unmodified firmware runs under the unix port (p1host.runner) against an
 energy source simulator; dsmr_parser reads every telegram off the pty and the
 period between arrivals is measured. Printed: period p50 / p99 / max in ms
 quietly, while the source is down, hangs and is slow, and while the web API
-takes a steady stream of requests; then free heap over a long run (default 10
-minutes; ``--quick`` shortens everything). It prints figures, never asserts;
+takes a steady stream of requests; then the heap's fragmentation per
+configuration (p1host.bench.heapfrag: every source kind, web on and off, at the
+heap that matches a Pico W) after start-up and after a run of faults and web
+load (default 10 minutes; ``--quick``: 1). It prints figures, never asserts;
 tests/runtime uses the same Installation and WebLoad and asserts.
 """
 import http.client
 import json
+import os
 import threading
 import time
 
@@ -29,31 +32,36 @@ def import_site():
 
 
 def simulator(kind, site, port):
-    if kind == "sma":
-        from p1host.sim import sma
+    """The simulator of a source kind (the p1 meter writes a pty; port is then unused)."""
+    if kind == "p1":
+        from p1host.sim import p1meter
 
-        return sma.simulator(site, port=port)
-    if kind == "homewizard":
-        from p1host.sim import homewizard
+        return p1meter.simulator(site)
+    from p1host.sim import homewizard, sma, solaredge
 
-        return homewizard.simulator(site, port=port)
-    raise ValueError("no simulator for %s" % kind)
+    return {"sma": sma, "solaredge": solaredge, "homewizard": homewizard}[kind].simulator(site, port=port)
 
 
 class Installation:
     """Site + source simulator + firmware + a dsmr_parser reader on its P1 line."""
 
-    def __init__(self, kind="sma", policy="full", site=None, heapsize=runner.PICO_W_HEAP, stale_s=STALE_S):
+    def __init__(self, kind="sma", policy="full", site=None, heapsize=runner.PICO_W_HEAP, stale_s=STALE_S,
+                 web=True, env=None):
         self.kind = kind
         self.site = site or import_site()
         self.port = runner.free_port()
         self.sim = simulator(kind, self.site, self.port)
-        self.config = {
-            "control": {"policy": policy, "stale_s": stale_s},
-            "source": {"kind": kind, "host": "127.0.0.1", "port": self.port, "timeout_ms": 1500,
-                       "poll_ms": 1000},
-        }
+        self.meter_fd = None
+        if kind == "p1":  # the firmware reads the meter's pty through an inherited fd, as from a UART
+            self.meter_fd = self.sim.reader_fd()
+            source = {"kind": "p1", "device": "fd:%d" % self.meter_fd, "timeout_ms": 3000}
+        else:
+            source = {"kind": kind, "host": "127.0.0.1", "port": self.port, "timeout_ms": 1500, "poll_ms": 1000}
+        self.config = {"control": {"policy": policy, "stale_s": stale_s}, "source": source}
+        if not web:
+            self.config["web"] = {"enabled": False}
         self.heapsize = heapsize
+        self.env = env
         self.events = []  # (time.monotonic(), label)
         self.fw = self.reader = None
 
@@ -61,7 +69,8 @@ class Installation:
         """Start everything; returns once telegrams flow and the web API answers."""
         self.sim.start()
         try:
-            self.fw = runner.start(self.config, heapsize=self.heapsize)
+            self.fw = runner.start(self.config, heapsize=self.heapsize, env=self.env,
+                                   pass_fds=() if self.meter_fd is None else (self.meter_fd,))
             self.reader = self.fw.reader()
             self.reader.wait(1, timeout=30)
             deadline = time.monotonic() + 20
@@ -85,6 +94,9 @@ class Installation:
             self.fw.stop()
         self.sim.fault = None
         self.sim.stop()
+        if self.meter_fd is not None:
+            os.close(self.meter_fd)
+            self.meter_fd = None
 
     def __enter__(self):
         return self.start()
@@ -97,10 +109,16 @@ class Installation:
 
     def source_down(self):
         self.mark("down")
-        self.sim.stop()
+        if self.kind == "p1":  # a meter's pty stays open: the meter goes silent
+            self.sim.fault = "silent"
+        else:
+            self.sim.stop()
 
     def source_up(self):
-        self.sim.start()
+        if self.kind == "p1":
+            self.sim.fault = None
+        else:
+            self.sim.start()
         self.mark("up")
 
     def fault(self, name, slow_ms=None):
@@ -204,11 +222,17 @@ def percentiles(values):
 
 
 def fault_cycle(inst, seconds_each):
-    """The source is down, back, hangs, answers, is slow (under its timeout), answers."""
-    steps = (("down", inst.source_down), ("up", inst.source_up), ("hang", lambda: inst.fault("hang")),
-             ("normal", lambda: inst.fault(None)), ("slow", lambda: inst.fault("slow", slow_ms=1200)),
-             ("normal", lambda: inst.fault(None)))
-    for _, act in steps:
+    """The source is down, back, hangs, answers, is slow (under its timeout), answers;
+    a p1 meter: silent, back, bad CRCs, good, half telegrams, good."""
+    if inst.kind == "p1":
+        faults = (("crc", None), ("half", None))
+    else:
+        faults = (("hang", None), ("slow", 1200))
+    steps = [inst.source_down, inst.source_up]
+    for name, slow_ms in faults:
+        steps.append(lambda name=name, slow_ms=slow_ms: inst.fault(name, slow_ms=slow_ms))
+        steps.append(lambda: inst.fault(None))
+    for act in steps:
         act()
         time.sleep(seconds_each)
 
@@ -222,13 +246,14 @@ def _row(label, values, extra=""):
 
 
 def add_arguments(parser):
-    parser.add_argument("--minutes", type=float, help="length of the heap run (default 10, --quick 1.5)")
-    parser.add_argument("--source", default="sma", choices=("sma", "homewizard"), help="simulated energy source")
+    parser.add_argument("--minutes", type=float, help="length of the heap runs (default 10, --quick 1)")
+    parser.add_argument("--source", default="sma", choices=("sma", "solaredge", "homewizard", "p1"),
+                        help="simulated energy source of the cadence run")
 
 
 def main(args):
     quick = getattr(args, "quick", False)
-    minutes = getattr(args, "minutes", None) or (1.5 if quick else 10)
+    minutes = getattr(args, "minutes", None) or (1 if quick else 10)
     kind = getattr(args, "source", None) or "sma"
     phase_s = 20 if quick else 60
     print("p1gen bench runtime: firmware under MicroPython (-X heapsize=%s, see docs/heap.md), source %s"
@@ -257,30 +282,10 @@ def main(args):
         st = inst.status()
         print("telegrams %d, CRC or parse failures %d; firmware: late max %d ms, skipped %d"
               % (len(inst.reader.telegrams), bad, st["telegram"]["late_max_ms"], st["telegram"]["skipped"]))
-    heap_run(kind, minutes)
+    from p1host.bench import heapfrag
+
+    heapfrag.main(minutes)
     return 0
-
-
-def heap_run(kind, minutes):
-    """Free heap (after gc.collect, from the status API) over a run with faults and web load."""
-    print("free heap over %.1f min with faults and web load (every sample after gc.collect):" % minutes)
-    with Installation(kind) as inst:
-        with WebLoad(inst.fw.http_port, rate_per_s=4) as load:
-            end = time.monotonic() + minutes * 60
-            cycle = 0
-            while time.monotonic() < end:
-                fault_cycle(inst, min(5, max(1, (end - time.monotonic()) / 6)))
-                cycle += 1
-        samples = load.heap
-        if not samples:
-            print("  no status samples (web API not reachable)")
-            return
-        t0 = samples[0][0]
-        for t, free in samples[:: max(1, len(samples) // 10)] + [samples[-1]]:
-            print("  t=%5.0f s  free %7d bytes" % (t - t0, free))
-        frees = [f for _, f in samples]
-        print("  first %d, last %d, min %d, max %d bytes; %d fault cycles, %d requests (%d failed)"
-              % (frees[0], frees[-1], min(frees), max(frees), cycle, load.requests, load.failures))
 
 
 def run_cli(argv=None):
