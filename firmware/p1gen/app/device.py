@@ -55,6 +55,7 @@ class Device:
         self.history = None  # the web server's ring buffer of the last hour, when it runs
         self.web = {"running": False, "error": None}
         self.web_server = None  # p1gen.web's server object, when it runs
+        self.mqtt = {"state": "off"}  # the MQTT task's state (p1gen.mqtt.bridge)
 
     # --- state
 
@@ -112,6 +113,7 @@ class Device:
             "data_request_required": self.config["p1"]["require_data_request"],
             "wifi": self.wifi,
             "web": self._web_status(),
+            "mqtt": self.mqtt,
             "ev": self.ev,
         }
 

@@ -49,6 +49,12 @@ async def main(board, path="config.json"):
         _start_web(board, device)
     else:
         device.web["error"] = "off (web.enabled is false)"
+    try:
+        from p1gen import mqtt  # its client is imported only once mqtt.enabled is true
+    except ImportError:
+        mqtt = None
+    if mqtt is not None:
+        asyncio.create_task(mqtt.run(device))
     print("p1gen %s running on %s" % (p1gen.VERSION, board.NAME))
     await heartbeat
 
