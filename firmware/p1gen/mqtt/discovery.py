@@ -5,24 +5,16 @@ and read one line at a time, so the list costs the heap nothing while it is not 
 sent. Every entity reads the one JSON state message (``<base>/state``) through a value
 template (``scale``: the state carries mA, the entity shows A). A select's commands go
 to ``<base>/set/<key>``; a number's range comes from the policy option it sets
-(``p1gen.mqtt.bridge.NUMBERS``), so Home Assistant offers exactly what the validator accepts.
+(``NUMBERS``), so Home Assistant offers exactly what the validator accepts.
 """
 import json
 
 import p1gen
 
 _ENTITIES = __file__.rsplit("/", 1)[0] + "/entities.jsonl"
-
-
-def node_id(device):
-    """The device's stable id: the chip's unique id on a board, the host name elsewhere."""
-    try:
-        import machine
-        import binascii
-
-        return "p1gen_" + binascii.hexlify(machine.unique_id()).decode()
-    except (ImportError, AttributeError):
-        return "p1gen_" + device.config["wifi"]["hostname"].replace("-", "_")
+# number commands: key -> (policy, option) it sets; policy None: every policy that has the option
+NUMBERS = {"capacity_limit_w": ("capacity", "limit_w"), "fixed_current_a": ("fixed", "current_a"),
+           "target_soc": (None, "target_soc")}
 
 
 def _device_block(device, node):
@@ -38,7 +30,6 @@ def _device_block(device, node):
 def _range(key):
     """(min, max) of the policy option number ``key`` sets."""
     from p1gen.app import config as configfile
-    from p1gen.mqtt.bridge import NUMBERS
 
     policy_name, option = NUMBERS[key]
     for o in configfile.policy_options().get(policy_name or "solar", ()):
