@@ -13,8 +13,8 @@ OPTIONS = (
     Opt("port", int, 1883, "TCP port of the MQTT broker", lo=1, hi=65535),
     Opt("user", str, "", "user name at the broker (empty: none)"),
     Opt("password", str, "", "password at the broker", secret=True),
-    Opt("base_topic", str, "p1gen", "topics start with this: <base>/state, <base>/availability, <base>/set/..., "
-        "<base>/error"),
+    Opt("base_topic", str, "p1gen", "the first level of every topic: .../availability, .../state, .../set/COMMAND, "
+        ".../error"),
     Opt("discovery_prefix", str, "homeassistant", "Home Assistant's discovery prefix (empty: no discovery)"),
     Opt("publish_s", int, 10, "seconds between two state messages (a change of policy, state, failsafe or "
         "source health is published at once)", lo=1, hi=3600),

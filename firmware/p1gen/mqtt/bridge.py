@@ -88,7 +88,10 @@ async def run(device):
         on = enabled(device)
         if not on and (shown[0] is None or failures > 2):  # off: entities removed, or the broker is gone
             break
-        s, node = (dict(device.config["mqtt"]), node_id(device)) if on else shown[0]
+        if on:
+            s, node = dict(device.config["mqtt"]), node_id(device)
+        else:
+            s, node = shown[0]  # pyright: ignore[reportGeneralTypeIssues] (not None here)
         if not device.board.wifi.isconnected():
             st["state"] = "waiting for Wi-Fi"
             await sleep_ms(1000)
