@@ -296,15 +296,3 @@ def main(args):
                  if with_mqtt else ""))
     return 0
 
-
-def run_cli(argv=None):
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="p1gen bench mqtt")
-    parser.add_argument("--quick", action="store_true")
-    add_arguments(parser)
-    return main(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    raise SystemExit(run_cli())
