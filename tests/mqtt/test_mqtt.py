@@ -89,6 +89,26 @@ def amps(parsed):
     return [float(getattr(parsed, "INSTANTANEOUS_CURRENT_L%d" % i).value) for i in (1, 2, 3)]
 
 
+@pytest.mark.parametrize("section,says", [
+    ({"enabled": True}, 'mqtt.host: must be an IPv4 address when enabled, got ""'),
+    ({"enabled": True, "host": "broker.local"}, "mqtt.host: must be an IPv4 address"),
+    ({"base_topic": "p1gen/#"}, "mqtt.base_topic: must be a topic without +, #"),
+    ({"discovery_prefix": "/homeassistant"}, "mqtt.discovery_prefix: must be a topic"),
+    ({"publish_s": 0}, "mqtt.publish_s: must be at least 1"),
+    ({"port": "1883"}, "mqtt.port: must be a whole number"),
+    ({"qos": 2}, "mqtt.qos: unknown key"),
+])
+def test_the_mqtt_section_is_checked_like_every_other(section, says):
+    from p1gen.app import config
+
+    cfg, errors = config.validate({"mqtt": section})
+    assert any(e.startswith(says) for e in errors), errors
+    assert cfg["mqtt"]["enabled"] is False  # a section with errors runs on its defaults: off
+    cfg, errors = config.validate({"mqtt": {"enabled": True, "host": "192.168.1.10", "password": "pw"}})
+    assert errors == [] and cfg["mqtt"]["port"] == 1883 and cfg["mqtt"]["publish_s"] == 10
+    assert "password" not in config.public(cfg)["mqtt"]
+
+
 @pytest.fixture(scope="module")
 def site():
     with Mosquitto(users=USERS) as mosq:
