@@ -28,12 +28,12 @@ _TOPIC_BAD = "+#\0"
 def check(settings, where="mqtt"):
     """Errors the OPTIONS cannot say: the host must be an IPv4 address when enabled, topics
     must be plain (no wildcard, no leading or trailing /)."""
+    from p1gen.app.config import _is_ipv4  # the validator that calls this one
+
     errors = []
-    if settings.get("enabled"):
-        host = settings.get("host", "")
-        parts = host.split(".")
-        if len(parts) != 4 or not all(p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts):
-            errors.append('%s.host: must be an IPv4 address when enabled, got "%s"' % (where, host))
+    host = settings.get("host", "")
+    if settings.get("enabled") and not _is_ipv4(host):
+        errors.append('%s.host: must be an IPv4 address when enabled, got "%s"' % (where, host))
     for key in ("base_topic", "discovery_prefix"):
         topic = settings.get(key, "")
         if (key == "base_topic" and not topic) or any(c in topic for c in _TOPIC_BAD) or \

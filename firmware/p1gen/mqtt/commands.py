@@ -1,17 +1,18 @@
 """Commands from MQTT (``<base>/set/<name>``), carried out through the Device's methods, the
-ones the HTTP API calls: the same validation, and a bad value changes nothing. Imported on
-the first command, so a bridge that only publishes does not hold this code."""
+ones the HTTP API calls: the same validation, and a bad value changes nothing. Imported for
+each command and unloaded after it (``p1gen.mqtt.bridge._load``): commands are rare."""
 import json
 
 from p1gen.app import config as configfile
 from p1gen.mqtt.discovery import NUMBERS
+
 
 def _number(text):
     try:
         return int(text)
     except ValueError:
         value = float(text)  # Home Assistant may send "16.0"
-        if value != int(value):
+        if not -1e9 < value < 1e9 or value != int(value):  # also nan and inf
             raise ValueError("not a whole number")
         return int(value)
 

@@ -1,5 +1,6 @@
 """`p1gen bench mqtt`: the telegrams while the firmware publishes to MQTT every second and its
-broker goes down, hangs, sends garbage, refuses, is slow; beside the same run without MQTT.
+broker goes down, hangs, hands over a retained command, sends garbage, refuses, is slow;
+beside the same run without MQTT.
 
 The unmodified firmware runs under the unix port (p1host.runner) against the energy source
 simulator (p1host.bench.runtime.Installation); a real mosquitto (Debian's, tools/system-deps.sh)
@@ -100,6 +101,7 @@ HALF = "half"  # a CONNACK, then half a packet and a close
 NOISE = "noise"  # answers CONNECT with bytes that are not MQTT (not a broker at all)
 REFUSE = "refuse"  # CONNACK "not authorised"
 SLOW = "slow"  # the CONNACK after 8 s (longer than the client's connect timeout)
+RETAINED = "retained"  # a CONNACK, then a retained command (set/policy "off") as on subscribing
 
 
 class FakeBroker:
@@ -111,6 +113,7 @@ class FakeBroker:
         self.port = port or runner.free_port()
         self.hold_s = hold_s
         self.connections = 0
+        self.received = bytearray()  # everything the clients sent (bounded by hold_s)
         self._stop = threading.Event()
         self._sock = None
         self._thread = None
@@ -139,12 +142,16 @@ class FakeBroker:
         conn.settimeout(0.2)
         try:
             try:
-                conn.recv(1024)  # the CONNECT
+                self.received += conn.recv(1024)  # the CONNECT
             except socket.timeout:
                 pass
             mode = self.mode
-            if mode in (HANG, GARBAGE):
+            if mode in (HANG, GARBAGE, RETAINED):
                 conn.sendall(b"\x20\x02\x00\x00")
+            if mode == RETAINED:
+                topic = b"p1gen/set/policy"
+                body = len(topic).to_bytes(2, "big") + topic + b"\x00\x01" + b"off"
+                conn.sendall(bytes((0x33, len(body))) + body)
             if mode == GARBAGE:
                 conn.sendall(bytes(range(256)) * 4)
             elif mode == NOISE:
@@ -162,8 +169,11 @@ class FakeBroker:
                 conn.sendall(b"\x20\x02\x00\x00")
             while not self._stop.is_set() and time.monotonic() < end:
                 try:
-                    if not conn.recv(1024):
+                    data = conn.recv(1024)
+                    if not data:
                         break
+                    if len(self.received) < 65536:
+                        self.received += data
                 except socket.timeout:
                     continue
         except OSError:
@@ -187,7 +197,7 @@ class FakeBroker:
 
 def fault_sequence(mosq, scale=1.0, mark=None):
     """The broker goes down and comes back, then a fake broker takes its port for each fault;
-    ends with mosquitto listening again. Returns {fault: connections the fake broker got}."""
+    ends with mosquitto listening again. Returns {fault: the fake broker} (connections, received)."""
     mark = mark or (lambda label: None)
     mosq.stop()
     mark("down")
@@ -197,11 +207,12 @@ def fault_sequence(mosq, scale=1.0, mark=None):
     time.sleep(6 * scale)
     mosq.stop()
     tries = {}
-    for mode, seconds in ((HANG, 8), (GARBAGE, 3), (HUGE, 3), (HALF, 3), (NOISE, 3), (REFUSE, 3), (SLOW, 6)):
+    for mode, seconds in ((HANG, 8), (RETAINED, 3), (GARBAGE, 3), (HUGE, 3), (HALF, 3), (NOISE, 3), (REFUSE, 3),
+                          (SLOW, 6)):
         with FakeBroker(mode, port=mosq.port) as fake:
             mark(mode)
             time.sleep(seconds * scale)
-        tries[mode] = fake.connections
+        tries[mode] = fake
     mosq.start()
     mark("back")
     return tries
@@ -281,7 +292,8 @@ def main(args):
     cycles = getattr(args, "cycles", None) or (1 if quick else 3)
     print("p1gen bench mqtt: firmware under MicroPython (-X heapsize=%s, see MQTT_HEAP), source sma; MQTT publishing every "
           "second to mosquitto on 127.0.0.1 while, %d times, the broker goes down and comes back, then hangs, "
-          "sends garbage, announces a 256 MB packet, closes mid-packet, is not a broker, refuses, is slow"
+          "hands over a retained command, sends garbage, announces a 256 MB packet, closes mid-packet, is not a "
+          "broker, refuses, is slow"
           % (MQTT_HEAP, cycles))
     print("telegram period measured by dsmr_parser on the pty, ms (nominal 1000); heap low-water from the "
           "status API after a collection")
