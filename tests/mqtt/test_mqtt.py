@@ -200,6 +200,14 @@ def test_the_broker_password_is_a_secret(site):
         assert USERS["p1gen"].encode() not in body, path
     config = json.loads(open(inst.fw.config_path).read())
     assert config["mqtt"]["password"] == USERS["p1gen"]  # kept on the board, used to log in
+    # the page builds its settings form from the schema: the mqtt section is there, its password secret
+    conn = http.client.HTTPConnection("127.0.0.1", inst.fw.http_port, timeout=5)
+    conn.request("GET", "/api/schema")
+    schema = json.loads(conn.getresponse().read())
+    conn.close()
+    options = {o["name"]: o for o in schema["mqtt"]}
+    assert set(options) >= {"enabled", "host", "port", "user", "password", "base_topic", "discovery_prefix",
+                            "publish_s"} and options["password"]["secret"] is True
 
 
 def test_a_policy_command_changes_the_telegrams(site):
