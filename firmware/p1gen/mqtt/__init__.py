@@ -7,19 +7,17 @@ is switched on, so a board that does not use it pays nothing on its heap.
 from p1gen.options import Opt
 
 OPTIONS = (
-    Opt("enabled", bool, False, "publish the state and Home Assistant discovery to an MQTT broker, and take "
-        "commands from it (switching it off removes the entities from Home Assistant)"),
-    Opt("host", str, "", "IPv4 address of the MQTT broker (names are not looked up: that would block)"),
+    Opt("enabled", bool, False, "Home Assistant over MQTT: state, discovery, commands (off: the entities "
+        "are removed)"),
+    Opt("host", str, "", "IPv4 address of the MQTT broker"),
     Opt("port", int, 1883, "TCP port of the MQTT broker", lo=1, hi=65535),
     Opt("user", str, "", "user name at the broker (empty: none)"),
     Opt("password", str, "", "password at the broker", secret=True),
-    Opt("base_topic", str, "p1gen", "the first level of every topic: .../availability, .../state, .../set/COMMAND, "
-        ".../error"),
+    Opt("base_topic", str, "p1gen", "first level of every topic (.../state, .../set/COMMAND, ...)"),
     Opt("discovery_prefix", str, "homeassistant", "Home Assistant's discovery prefix (empty: no discovery)"),
-    Opt("publish_s", int, 10, "seconds between two state messages (a change of policy, state, failsafe or "
-        "source health is published at once)", lo=1, hi=3600),
-    Opt("keepalive_s", int, 30, "MQTT keepalive: a ping every half of it; no answer within 1.5 times it "
-        "and the client reconnects, s", lo=4, hi=600),
+    Opt("publish_s", int, 10, "seconds between two state messages (a change is sent at once)", lo=1, hi=3600),
+    Opt("keepalive_s", int, 30, "MQTT keepalive, s: no answer for 1.5 times it and the client reconnects",
+        lo=4, hi=600),
 )
 
 _TOPIC_BAD = "+#\0"
