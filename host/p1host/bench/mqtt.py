@@ -52,8 +52,8 @@ class Mosquitto:
             lines.append("allow_anonymous true")
         with open(conf, "w") as f:
             f.write("\n".join(lines) + "\n")
-        self.proc = subprocess.Popen([mosquitto_path(), "-c", conf], stdout=subprocess.DEVNULL,
-                                     stderr=open(os.path.join(self.dir, "log"), "ab"))
+        with open(os.path.join(self.dir, "log"), "ab") as log:
+            self.proc = subprocess.Popen([mosquitto_path(), "-c", conf], stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
