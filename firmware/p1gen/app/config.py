@@ -88,8 +88,10 @@ def validate(raw):
     config = {}
     for name, opts in fixed_sections():
         settings, errs = options.validate(opts, raw.get(name, {}), name)
-        if not errs and name == "mqtt":
-            errs = _optional("mqtt").check(settings)  # pyright: ignore[reportOptionalMemberAccess]
+        if not errs and name == "mqtt":  # what its OPTIONS cannot say (the host, the topics)
+            from p1gen import mqtt
+
+            errs = mqtt.check(settings)
         config[name] = options.defaults(opts) if errs else settings
         errors.extend(errs)
     for name in ("control", "telegram", "web", "mqtt"):

@@ -50,11 +50,11 @@ async def main(board, path="config.json"):
     else:
         device.web["error"] = "off (web.enabled is false)"
     try:
-        from p1gen import mqtt  # its client is imported only once mqtt.enabled is true
-    except ImportError:
-        mqtt = None
-    if mqtt is not None:
+        from p1gen import mqtt  # the settings only: its client is imported once mqtt.enabled is true
+
         asyncio.create_task(mqtt.run(device))
+    except ImportError:
+        pass
     print("p1gen %s running on %s" % (p1gen.VERSION, board.NAME))
     await heartbeat
 
