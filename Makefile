@@ -22,7 +22,7 @@ test: $(STAMP) system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## make bench: every benchmark, printed (about 20 minutes; `p1gen bench WHAT` runs one)
-BENCHES ?= telegram sources control web runtime
+BENCHES ?= telegram sources control web runtime mqtt
 bench: $(STAMP)
 	@for what in $(BENCHES); do echo "== p1gen bench $$what"; $(P1GEN) bench $$what || exit 1; echo; done
 

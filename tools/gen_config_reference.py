@@ -27,6 +27,7 @@ SECTION_HELP = {
     "control": "how the reported current is chosen: the policy, the charge point's limits, the failsafe",
     "telegram": "the telegram layout the charge point expects",
     "web": "the status page and HTTP API (docs/web.md)",
+    "mqtt": "Home Assistant over MQTT (see Home Assistant below)",
 }
 
 

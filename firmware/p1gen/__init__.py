@@ -2,4 +2,3 @@
 shared unmodified with the host, and the device side (sources, app, web)."""
 
 __version__ = "0.1.0"  # the one version: the wheel's, `p1gen --version`, the board's status
-VERSION = __version__  # the name the app's console line uses

@@ -50,7 +50,7 @@ APP = (
     Opt("watchdog_grace_s", int, 60, "seconds after boot before the watchdog starts (time to interrupt with mpremote)",
         lo=5, hi=600),
 )
-SECTIONS = ("wifi", "p1", "app", "source", "control", "policies", "telegram", "web", "schedule")
+SECTIONS = ("wifi", "p1", "app", "source", "control", "policies", "telegram", "web", "mqtt", "schedule")
 _HOSTNAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789-"
 
 
@@ -66,7 +66,7 @@ def _optional(name):
 def fixed_sections():
     """(section, OPTIONS) of every section that is one flat object."""
     out = [("wifi", WIFI), ("p1", P1), ("app", APP)]
-    for name in ("control", "telegram", "web"):
+    for name in ("control", "telegram", "web", "mqtt"):
         opts = getattr(_optional(name), "OPTIONS", None)
         if opts is not None:
             out.append((name, opts))
@@ -92,9 +92,13 @@ def validate(raw):
     config = {}
     for name, opts in fixed_sections():
         settings, errs = options.validate(opts, raw.get(name, {}), name)
+        if not errs and name == "mqtt":  # what its OPTIONS cannot say (the host, the topics)
+            from p1gen import mqtt
+
+            errs = mqtt.check(settings)
         config[name] = options.defaults(opts) if errs else settings
         errors.extend(errs)
-    for name in ("control", "telegram", "web"):
+    for name in ("control", "telegram", "web", "mqtt"):
         if name not in config and name in raw:
             errors.append("%s: this firmware has no %s module" % (name, name))
     hostname = config["wifi"]["hostname"]

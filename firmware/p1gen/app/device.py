@@ -57,6 +57,7 @@ class Device:
         self.history = None  # the web server's ring buffer of the last hour, when it runs
         self.web = {"running": False, "error": None}
         self.web_server = None  # p1gen.web's server object, when it runs
+        self.mqtt = {"state": "off"}  # the MQTT task's state (p1gen.mqtt.bridge)
 
     # --- state
 
@@ -127,6 +128,7 @@ class Device:
             "data_request_required": self.config["p1"]["require_data_request"],
             "wifi": tasks["wifi"].state if "wifi" in tasks else None,
             "web": self._web_status(),
+            "mqtt": self.mqtt,
             "ev": self.ev,
             "tasks": dict((task.NAME, task.status(now)) for task in tasks.values()),
         }

@@ -110,7 +110,9 @@ async def main(board, path="config.json"):
         _start_web(board, device)
     else:
         device.web["error"] = "off (web.enabled is false)"
-    print("p1gen %s running on %s" % (p1gen.VERSION, board.NAME))
+    if "mqtt" in device.config:  # a firmware built with MQTT; its client is imported once mqtt.enabled is true
+        sup.start(tasks.Mqtt(device, sup))
+    print("p1gen %s running on %s" % (p1gen.__version__, board.NAME))
     raise RuntimeError(await sup.run())
 
 

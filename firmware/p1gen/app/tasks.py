@@ -240,3 +240,17 @@ class Led(Task):
             for slot in range(8):
                 board.led(pattern & (0x80 >> slot))
                 await self.pause(125)
+
+
+class Mqtt(Task):
+    """The MQTT bridge (p1gen.mqtt), started again after a failure like every task. Each of its
+    network waits has its own timeout, so it is never restarted for hanging."""
+    NAME = "mqtt"
+
+    async def run(self):
+        from p1gen import mqtt
+
+        await mqtt.run(self.device)
+
+    def hangs(self, now):
+        return False

@@ -1,7 +1,7 @@
 """`p1gen bench WHAT`: benchmarks that print figures (they never assert)."""
 import importlib
 
-SUITES = ("telegram", "sources", "control", "runtime", "web")
+SUITES = ("telegram", "sources", "control", "runtime", "web", "mqtt")
 
 
 def add_arguments(parser):
@@ -11,6 +11,7 @@ def add_arguments(parser):
     parser.add_argument("--minutes", type=float, help="runtime: how long the heap runs last (default 10)")
     parser.add_argument("--source", choices=("sma", "solaredge", "homewizard", "p1"),
                         help="runtime: the energy source of the cadence run (default sma)")
+    parser.add_argument("--cycles", type=int, help="mqtt: broker fault sequences per run (default 3)")
 
 
 def run(args):
