@@ -252,11 +252,7 @@ def mqtt_settings(port, **more):
     return settings
 
 
-# The unix-port heap for the runs with MQTT: runner.PICO_W_HEAP (256k) plus what the MQTT client
-# takes there (about 20 KB after import and connect, docs/heap.md). At 256k the firmware with a
-# source, the web server and MQTT runs its telegrams, but the web API's answers then fail now and
-# then with MemoryError on a fragmented heap; both runs of the bench use this size.
-MQTT_HEAP = "288k"
+MQTT_HEAP = runner.PICO_W_HEAP  # the board's equivalent, as every runtime test (docs/heap.md)
 BOARD_PASSWORD = "board-secret-7"  # the board's login at the test broker
 USERS = {"p1gen": BOARD_PASSWORD, "ha": "ha-secret-3"}
 
