@@ -11,7 +11,6 @@ instead (the rules: p1gen.app.recover). The watchdog (fed only by the telegram t
 a board whose loop stalls.
 """
 import asyncio
-import gc
 import sys
 
 import p1gen
@@ -82,8 +81,6 @@ def _boot_record(board):
 
 async def main(board, path="config.json"):
     files.on_write = getattr(board, "flash_write", None)
-    if hasattr(gc, "threshold"):
-        gc.threshold(8192)  # collect after every 8 KB allocated: garbage never piles up between live objects
     device = Device(board, path)
     device.boot = _boot_record(board)
     if device.boot["reason"]:
