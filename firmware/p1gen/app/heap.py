@@ -78,12 +78,12 @@ def plan(device):
             print("p1gen heap: source %s: %s" % (kind, e))
     web = device.config.get("web") or {}
     if web.get("enabled", True) and getattr(device, "history", None) is None:
-        from p1gen.app.history import History
-
         try:
+            from p1gen.web.history import History
+
             device.history = attempt("web history", History)
             planned.append("web history")
-        except MemoryError:
+        except (ImportError, MemoryError):  # no web server in this firmware; or it reports on its own
             pass
     gc.collect()
 
