@@ -9,6 +9,19 @@ LIST_MAX = 16  # items of a list setting
 MAX_ERRORS = 20  # error texts kept: a file of unknown keys must not fill the heap with them
 
 
+def is_ipv4(text):
+    """A dotted IPv4 address, four numbers 0..255 (the board resolves no names)."""
+    if type(text) is not str:
+        return False
+    parts = text.split(".")
+    if len(parts) != 4:
+        return False
+    for p in parts:
+        if not p or len(p) > 3 or not p.isdigit() or int(p) > 255:
+            return False
+    return True
+
+
 def bad_text(text):
     """Why ``text`` cannot be a setting (a control character, a lone surrogate), or None.
 

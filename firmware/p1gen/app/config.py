@@ -106,7 +106,7 @@ def validate(raw):
         errors.append('wifi.hostname: must be 1-32 lowercase letters, digits or "-", got "%s"' % hostname)
         config["wifi"]["hostname"] = "p1gen"
     ntp = config["wifi"]["ntp"]
-    if ntp not in ("", "gateway") and not _is_ipv4(ntp):
+    if ntp not in ("", "gateway") and not options.is_ipv4(ntp):
         errors.append('wifi.ntp: must be an IPv4 address, "gateway" or "", got "%s"' % ntp)
         config["wifi"]["ntp"] = "gateway"
     _wifi(config["wifi"], errors)
@@ -144,11 +144,6 @@ def _control(control, errors):
     if control.get("car_phases", 1) > control.get("phases", 3):
         errors.append("control.car_phases: a %d-phase car cannot charge on a %d-phase installation"
                       % (control["car_phases"], control["phases"]))
-
-
-def _is_ipv4(text):
-    parts = text.split(".")
-    return len(parts) == 4 and all(p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts)
 
 
 def _source(section, errors):

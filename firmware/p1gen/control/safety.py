@@ -5,7 +5,7 @@ current is at least the real import current, so the charge point can only be
 made to charge less than with the original meter, never more. Without a fresh
 measurement the report is the failsafe. Every output is an int in 0..999 A.
 """
-MAX_MA = 999000  # 999 A: the widest value every telegram profile can carry
+from p1gen.reading import MAX_MA
 
 
 def _bounded(ma):

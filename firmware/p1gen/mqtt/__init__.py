@@ -4,7 +4,7 @@ This module only declares the settings and the task that waits for ``mqtt.enable
 the client (``p1gen.mqtt.bridge`` and what it imports) is imported the first time MQTT
 is switched on, so a board that does not use it pays nothing on its heap.
 """
-from p1gen.options import Opt
+from p1gen.options import Opt, is_ipv4
 
 OPTIONS = (
     Opt("enabled", bool, False, "Home Assistant over MQTT: state, discovery, commands (off: the entities "
@@ -26,11 +26,9 @@ _TOPIC_BAD = "+#\0"
 def check(settings, where="mqtt"):
     """Errors the OPTIONS cannot say: the host must be an IPv4 address when enabled, topics
     must be plain (no wildcard, no leading or trailing /)."""
-    from p1gen.app.config import _is_ipv4  # the validator that calls this one
-
     errors = []
     host = settings.get("host", "")
-    if settings.get("enabled") and not _is_ipv4(host):
+    if settings.get("enabled") and not is_ipv4(host):
         errors.append('%s.host: must be an IPv4 address when enabled, got "%s"' % (where, host))
     for key in ("base_topic", "discovery_prefix"):
         topic = settings.get(key, "")

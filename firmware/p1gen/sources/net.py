@@ -9,6 +9,8 @@ scan of a /24 opens hundreds).
 import asyncio
 import sys
 
+from p1gen.options import is_ipv4
+
 _MP = sys.implementation.name == "micropython"
 
 # errno values are the same on Linux and lwIP for these
@@ -25,18 +27,6 @@ _ERRNO_TEXT = {
 
 class NetError(Exception):
     """A network failure with a text fit for the status page."""
-
-
-def is_ipv4(text):
-    if type(text) is not str:
-        return False
-    parts = text.split(".")
-    if len(parts) != 4:
-        return False
-    for p in parts:
-        if not p or len(p) > 3 or not p.isdigit() or int(p) > 255:
-            return False
-    return True
 
 
 def describe(exc):
