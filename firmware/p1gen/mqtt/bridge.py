@@ -32,7 +32,8 @@ def state(device):
     stale = device.stale_ms()
     phase_w = ctx.fresh(GRID_PHASE_W, now, stale) or (None, None, None)
     c = device.controller.status()
-    report = device.telegram["reported_ma"] or (None, None, None)
+    tg = device.tasks["telegram"].stats if "telegram" in device.tasks else {"reported_ma": None, "count": 0}
+    report = tg["reported_ma"] or (None, None, None)
     name, settings = device.running_policy()
     config = device.config
     return {
@@ -44,7 +45,7 @@ def state(device):
         "car_ma": c.get("car_ma"), "car_current_from": "measured" if c.get("car_exact") else "estimate",
         "policy": name, "schedule_active": device.schedule_active is not None,
         "law_state": c.get("state"), "failsafe": bool(c.get("failsafe")), "failsafe_why": c.get("failsafe_why"),
-        "source_health": device.source_health(now), "telegrams": device.telegram["count"],
+        "source_health": device.source_health(now), "telegrams": tg["count"],
         "uptime_s": ticks.diff(now, device.start_ms) // 1000,
         "free_heap": gc.mem_free() if hasattr(gc, "mem_free") else None, "version": p1gen.__version__,
         "capacity_limit_w": configfile.policy_settings(config, "capacity").get("limit_w"),

@@ -19,7 +19,8 @@ NUMBERS = {"capacity_limit_w": ("capacity", "limit_w"), "fixed_current_a": ("fix
 
 def _device_block(device, node):
     board = device.board
-    address = device.wifi.get("address") or device.config["wifi"]["hostname"] + ".local"
+    wifi = device.tasks["wifi"].state if "wifi" in device.tasks else {}
+    address = wifi.get("address") or device.config["wifi"]["hostname"] + ".local"
     port = getattr(board, "WEB_PORT", None) or device.config.get("web", {}).get("port", 80)
     url = "http://%s%s/" % (address, "" if port == 80 else ":%d" % port)
     return {"identifiers": [node], "name": device.config["wifi"]["hostname"], "manufacturer": "p1gen",
