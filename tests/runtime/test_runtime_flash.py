@@ -1,7 +1,6 @@
 """Flash writes only between telegrams (issue 12.3): the host board models each telegram's
 line time and a flash erase (the CPU held, interrupts off) and logs both; no save of the
 energy registers or of a config posted through the API may overlap a transmission."""
-import base64
 import http.client
 import json
 import os
@@ -13,12 +12,25 @@ from p1host import paths, runner
 PASSWORD = "pw-123456"
 
 
-def post_config(port, body):
+def login(port):
+    """The owner's session cookie (the API takes HTTP Basic auth only from the SoC modem)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    auth = base64.b64encode(b"admin:" + PASSWORD.encode()).decode()
+    try:
+        conn.request("POST", "/api/login", body=json.dumps({"password": PASSWORD}).encode(),
+                     headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        resp.read()
+        assert resp.status == 200, resp.status
+        return resp.getheader("Set-Cookie").split(";")[0]
+    finally:
+        conn.close()
+
+
+def post_config(port, body, cookie):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         conn.request("POST", "/api/config", body=json.dumps(body).encode(),
-                     headers={"Content-Type": "application/json", "Authorization": "Basic " + auth})
+                     headers={"Content-Type": "application/json", "Cookie": cookie})
         resp = conn.getresponse()
         return resp.status, resp.read()
     finally:
@@ -58,10 +70,11 @@ def test_no_save_overlaps_a_telegram_on_the_line():
     config = {"app": {"energy_save_s": 10}, "web": {"password": PASSWORD}}
     with runner.start(config, models=True) as fw, fw.reader() as reader:
         reader.wait(2, timeout=30)
+        cookie = login(fw.http_port)
         start = time.monotonic()
         posted = 0
         while time.monotonic() - start < 22:  # posts at every phase of the telegram second
-            code, body = post_config(fw.http_port, {"control": {"fuse_a": 25 + posted % 5}})
+            code, body = post_config(fw.http_port, {"control": {"fuse_a": 25 + posted % 5}}, cookie)
             assert code == 200, body
             posted += 1
             time.sleep(0.37)
