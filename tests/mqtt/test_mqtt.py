@@ -1,7 +1,6 @@
 """Home Assistant over MQTT: the unmodified firmware under the MicroPython unix port, a real
 mosquitto on 127.0.0.1 (with users and passwords), paho-mqtt playing Home Assistant, and the
 telegrams read back off the pty by dsmr_parser."""
-import base64
 import http.client
 import json
 import re
@@ -11,6 +10,7 @@ import time
 import paho.mqtt.client as paho
 import pytest
 
+from p1host import webapi
 from p1host.bench.mqtt import MQTT_HEAP, USERS, HeapWatch, Mosquitto, fault_sequence, mqtt_settings
 from p1host.bench.runtime import Installation, percentiles, periods_ms
 
@@ -74,11 +74,12 @@ def configs(ha):
 
 
 def post(port, path, body):
-    auth = base64.b64encode(("p1gen:%s" % WEB_PASSWORD).encode()).decode()
+    """POST as the logged-in owner (the API takes HTTP Basic auth only from the SoC modem)."""
+    base = "http://127.0.0.1:%d" % port
+    cookie = webapi.call(base + "/api/login", {"password": WEB_PASSWORD})[1]["Set-Cookie"].split(";")[0]
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
-        conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json",
-                                                     "Authorization": "Basic " + auth})
+        conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json", "Cookie": cookie})
         resp = conn.getresponse()
         return resp.status, json.loads(resp.read())
     finally:

@@ -7,23 +7,15 @@ import os
 import subprocess
 import time
 
-from p1host import paths, runner
+from p1host import paths, runner, webapi
 
 PASSWORD = "pw-123456"
 
 
 def login(port):
     """The owner's session cookie (the API takes HTTP Basic auth only from the SoC modem)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("POST", "/api/login", body=json.dumps({"password": PASSWORD}).encode(),
-                     headers={"Content-Type": "application/json"})
-        resp = conn.getresponse()
-        resp.read()
-        assert resp.status == 200, resp.status
-        return resp.getheader("Set-Cookie").split(";")[0]
-    finally:
-        conn.close()
+    url = "http://127.0.0.1:%d/api/login" % port
+    return webapi.call(url, {"password": PASSWORD}, 10)[1]["Set-Cookie"].split(";")[0]
 
 
 def post_config(port, body, cookie):
