@@ -212,6 +212,10 @@ def fault_sequence(mosq, scale=1.0, mark=None):
         with FakeBroker(mode, port=mosq.port) as fake:
             mark(mode)
             time.sleep(seconds * scale)
+            waited = 0  # the client backs off up to 15 s between tries: each fake waits for one
+            while fake.connections == 0 and waited < 20:
+                time.sleep(0.25)
+                waited += 0.25
         tries[mode] = fake
     mosq.start()
     mark("back")

@@ -39,16 +39,23 @@ def test_a_failed_make_is_retried_and_a_settings_change_restarts_the_source():
             raise MemoryError("memory allocation failed, allocating 3072 bytes")
         return FakeSource(settings)
 
+    async def until(condition, timeout_s):
+        """Wait for condition() (a loaded test machine is slow), at most timeout_s."""
+        waited = 0
+        while not condition() and waited < timeout_s:
+            await asyncio.sleep(0.05)
+            waited += 0.05
+
     async def scenario():
         task = tasks.Source(dev)
         dev.tasks["source"] = task
-        await asyncio.sleep(0.3)
+        await until(lambda: task.state["last_error"] is not None, 3)
         first = (dev.source_health(), task.state["last_error"])
-        await asyncio.sleep(1.2)  # the back-off after one failure is 1 s
+        await until(lambda: task.state["polls"] >= 1, 5)  # the back-off after one failure is 1 s
         second = (dev.source_health(), task.state["name"], task.state["polls"])
         old = task.src
         assert dev.apply_config({"source": {"kind": "sma", "host": "127.0.0.2"}}) == []
-        await asyncio.sleep(0.3)
+        await until(lambda: task.state["name"] == "fake 127.0.0.2", 3)
         third = (task.state["name"], old.closed, dev.status()["source"]["name"])
         task.deinit()
         return first, second, third
