@@ -97,6 +97,8 @@ def format_status(s):
                              " (by schedule)" if policy.get("schedule_active") else "")),
         ("reported", _phases(s.get("reported_ma"))),
         ("failsafe", _failsafe(control)),
+        ("energy data", _data_age(control)),
+        ("installation", _installation(control.get("installation"))),
         ("source", "%s%s: %s, last reading %s%s" % (
             src.get("kind", "-"), ", " + info["meter"] if info.get("meter") else "", src.get("health", "-"),
             _age(src.get("last_ok_age_ms")),
@@ -125,6 +127,37 @@ def _failsafe(control):
         return "off"
     why = control.get("failsafe_why")
     return "ACTIVE" + (": %s" % why if why else "")
+
+
+def _data_age(control):
+    age = control.get("data_age_ms")
+    if type(age) is not int:
+        return "-"
+    if control.get("data_old"):
+        return "OLD: %.1f s, older than the fuse protection needs (the report keeps a margin; poll the source faster)" % (
+            age / 1000.0)
+    return "%.1f s old" % (age / 1000.0)
+
+
+# what the controller learned of the charge point and the car (docs/control.md), in ms, mA and mA/s
+_LEARNED = (("response_ms", lambda v: "reaction %.1f s" % (v / 1000.0)),
+            ("period_ms", lambda v: "takes a telegram every %.1f s" % (v / 1000.0) if v else "takes each telegram"),
+            ("ramp_ma_s", lambda v: "car ramp %.1f A/s" % (v / 1000.0)),
+            ("start_ms", lambda v: "start delay %.0f s" % (v / 1000.0)),
+            ("min_ma", lambda v: "minimum %.1f A" % (v / 1000.0)))
+
+
+def _installation(inst):
+    """Each learned value, and whether the settings fix it (set), it was learned, or it is the first guess."""
+    if not inst:
+        return "-"
+    parts = []
+    for key, text in _LEARNED:
+        if type(inst.get(key)) is not int:
+            continue
+        how = "set" if key in (inst.get("fixed") or ()) else "learned" if key in (inst.get("learned") or ()) else "guess"
+        parts.append("%s (%s)" % (text(inst[key]), how))
+    return ", ".join(parts) or "-"
 
 
 def _tasks(tasks):

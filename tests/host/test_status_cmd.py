@@ -3,12 +3,15 @@ import http.server
 import json
 import os
 import threading
+import time
 
 import pytest
 from hostcli import one_line_error, p1gen
 
 from p1gen import __version__ as VERSION
 from p1host import runner
+from p1host.sim.homewizard import HomeWizardSim
+from p1host.sim.site import SiteState
 
 PASSWORD = "tulip-bulb-42"
 
@@ -32,6 +35,23 @@ def closed_firmware():
         yield fw
 
 
+@pytest.fixture(scope="module")
+def slow_firmware(tmp_path_factory):
+    """A source read every 8 s (its data is older than a 1 Hz meter's most of the time) and what
+    an earlier run learned in flash: the charge point's minimum and the car's ramp. settle_s
+    is set, so the reaction delay is the user's, whatever was learned."""
+    state = tmp_path_factory.mktemp("fw")
+    (state / "learned.json").write_text(json.dumps({"min_ma": 8000, "ramp_ma_s": 2500, "response_ms": 9000}))
+    with HomeWizardSim(SiteState(), port=runner.free_port()) as sim:
+        config = {"telegram": {"profile": "dsmr5"}, "control": {"policy": "full", "settle_s": 4},
+                  "web": {"password": PASSWORD, "open_reads": True},
+                  "source": {"kind": "homewizard", "host": "127.0.0.1", "port": sim.port, "poll_ms": 8000}}
+        with runner.start(config, state_dir=str(state)) as fw:
+            with fw.reader() as p1:
+                p1.wait(2, timeout=30)
+            yield fw
+
+
 def test_prints_the_boards_status(firmware):
     proc = p1gen("status", firmware.url())
     assert proc.returncode == 0, proc.stderr + firmware.log()
@@ -42,6 +62,24 @@ def test_prints_the_boards_status(firmware):
     assert lines["config"] == "ok"
     assert lines["failsafe"].startswith(("ACTIVE", "off"))
     assert "data request  high" in proc.stdout
+
+
+def test_prints_what_was_learned_and_that_the_data_is_old(slow_firmware):
+    """The data's age and the learned values come from the firmware's own status: the page's
+    warning has its line here too."""
+    deadline = time.monotonic() + 30
+    rows = {}
+    while not rows.get("energy data", "").startswith("OLD") and time.monotonic() < deadline:
+        proc = p1gen("status", slow_firmware.url())
+        if proc.returncode:  # the web server starts after the telegrams
+            time.sleep(0.5)
+            continue
+        rows = dict((k.strip(), v.strip()) for k, v in (line.split("  ", 1) for line in proc.stdout.splitlines()))
+    assert rows["energy data"].startswith("OLD: "), proc.stdout + slow_firmware.log()[-2000:]
+    assert "older than the fuse protection needs" in rows["energy data"]
+    assert float(rows["energy data"].split()[1]) > 3.0
+    assert rows["installation"] == ("reaction 4.0 s (set), takes each telegram (guess), car ramp 2.5 A/s (learned), "
+                                    "start delay 45 s (guess), minimum 8.0 A (learned)"), proc.stdout
 
 
 def test_json_output_is_the_api_status(firmware):

@@ -82,7 +82,9 @@ def status_of(response):
 class Installation:
     """Site + HomeWizard simulator + firmware; ``client`` talks to the firmware's web API."""
 
-    def __init__(self, web=None, control=None):
+    def __init__(self, web=None, control=None, **firmware):
+        """firmware: more arguments for p1host.runner.start (a state_dir with files in it, say)."""
+        self.firmware = firmware
         self.site = SiteState()
         self.site.house_phase_w = [HOUSE_W, HOUSE_W, HOUSE_W]
         self.sim = HomeWizardSim(self.site, port=runner.free_port())
@@ -96,7 +98,7 @@ class Installation:
     def __enter__(self):
         self.sim.start()
         try:
-            self.fw = runner.start(self.config)
+            self.fw = runner.start(self.config, **self.firmware)
             self.client = Client(self.fw.http_port)
             self._wait_up(30)
         except BaseException:

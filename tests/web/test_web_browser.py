@@ -1,6 +1,8 @@
 """The status page in a real headless Chromium (Debian's, driven by playwright), served by
 the unmodified firmware under MicroPython: log in, switch policy and see the telegram on
-the pty change, config errors next to their field, and a layout that fits a phone."""
+the pty change, config errors next to their field, what the controller learned and a
+warning when the energy data is old, and a layout that fits a phone."""
+import json
 import os
 import time
 
@@ -33,6 +35,22 @@ def browser():
 @pytest.fixture(scope="module")
 def inst():
     with Installation() as inst:
+        yield inst
+        log = inst.fw.log()
+    assert "Traceback" not in log, log
+
+
+@pytest.fixture(scope="module")
+def slow_inst(tmp_path_factory):
+    """The dongle read every 8 s (its data older than a 1 Hz meter's most of the time) and what
+    an earlier run learned in flash: the charge point's minimum and the car's ramp. settle_s is
+    set, so the reaction delay is the user's, whatever was learned."""
+    state = tmp_path_factory.mktemp("fw")
+    (state / "learned.json").write_text(json.dumps({"min_ma": 8000, "ramp_ma_s": 2500, "response_ms": 9000}))
+    inst = Installation(control={"settle_s": 4}, state_dir=str(state))
+    inst.config["source"]["poll_ms"] = 8000
+    inst.config["telegram"] = {"profile": "dsmr5"}  # whose first guess of the minimum is 6 A
+    with inst:
         yield inst
         log = inst.fw.log()
     assert "Traceback" not in log, log
@@ -187,3 +205,31 @@ def test_page_fits_a_phone_and_a_desktop(inst, browser):
         assert os.path.getsize(path) > 10000
         assert page.csp == [], page.csp  # the page works within its own security policy
         page.close()
+
+
+def test_learned_values_and_a_warning_when_the_data_is_old(slow_inst, browser):
+    page = new_page(browser, viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+    page.goto(slow_inst.client.base + "/")
+    rows = "[...document.querySelectorAll('#installation tr')].map(tr => [...tr.cells].map(c => c.textContent))"
+    wait_js(page, slow_inst, "(document.querySelector('#learned-min_ma') || {}).textContent === 'Minimum current8.0 Alearned'",
+            20000)
+    assert page.evaluate(rows) == [
+        ["Reaction delay", "4 s", "set in settings"],  # learned.json's 9 s does not override settle_s
+        ["Takes a telegram", "each one", "default guess"],
+        ["Car ramp", "2.5 A/s", "learned"],
+        ["Start delay", "45 s", "default guess"],
+        ["Minimum current", "8.0 A", "learned"]]
+    assert page.is_visible("#installation")
+
+    warn = "document.querySelector('#data-warn').textContent"
+    wait_js(page, slow_inst, warn + ".startsWith('Energy data is ')", 20000)  # until the next poll, 8 s on
+    assert page.is_visible("#data-warn")
+    text = page.text_content("#data-warn")
+    assert "older than the fuse protection needs" in text
+    assert float(text.split()[3]) > 3.0, text
+    os.makedirs(SHOTS, exist_ok=True)
+    page.screenshot(path=os.path.join(SHOTS, "status-page-old-data.png"), full_page=True)
+    wait_js(page, slow_inst, warn + " === ''", 20000)  # the next poll's data is fresh: the warning goes
+    assert not page.is_visible("#data-warn")
+    assert page.csp == [], page.csp
+    page.close()

@@ -116,7 +116,7 @@ class Device:
                        "polls": src["polls"], "failures": src["failures"]},
             "policy": {"name": self.config["control"]["policy"], "running": name, "settings": settings,
                        "schedule_active": self.schedule_active is not None},
-            "control": self.controller.status(),
+            "control": self._control_status(),
             "reported_ma": list(tg["reported_ma"]) if tg and tg["reported_ma"] else None,
             "telegram": None if tg is None else {
                 "count": tg["count"], "text": None if tg["data"] is None else tg["data"].decode(),
@@ -132,6 +132,15 @@ class Device:
             "ev": self.ev,
             "tasks": dict((task.NAME, task.status(now)) for task in tasks.values()),
         }
+
+    def _control_status(self):
+        out = self.controller.status()
+        installation = out.get("installation")
+        if installation is not None:  # which values the user's settings fix (the others: learned or a guess)
+            installation = dict(installation)
+            installation["fixed"] = sorted(self.controller.model.fixed)
+            out["installation"] = installation
+        return out
 
     def _web_status(self):
         out = dict(self.web)
