@@ -9,7 +9,8 @@ import time
 import pytest
 
 from mpweb import PASSWORD, Installation, amps
-from p1host import paths
+from p1host import paths, runner
+from p1host.sim import solaredge
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -42,13 +43,15 @@ def inst():
 
 @pytest.fixture(scope="module")
 def slow_inst(tmp_path_factory):
-    """The dongle read every 8 s (its data older than a 1 Hz meter's most of the time) and what
-    an earlier run learned in flash: the charge point's minimum and the car's ramp. settle_s is
-    set, so the reaction delay is the user's, whatever was learned."""
+    """A SolarEdge inverter (the source that names its grid meter) read every 8 s, its data
+    older than a 1 Hz meter's most of the time, and what an earlier run learned in flash: the
+    charge point's minimum and the car's ramp. settle_s is set, so the reaction delay is the
+    user's, whatever was learned."""
     state = tmp_path_factory.mktemp("fw")
     (state / "learned.json").write_text(json.dumps({"min_ma": 8000, "ramp_ma_s": 2500, "response_ms": 9000}))
     inst = Installation(control={"settle_s": 4}, state_dir=str(state))
-    inst.config["source"]["poll_ms"] = 8000
+    inst.sim = solaredge.simulator(inst.site, port=runner.free_port())  # in place of the dongle
+    inst.config["source"] = {"kind": "solaredge", "host": "127.0.0.1", "port": inst.sim.port, "poll_ms": 8000}
     inst.config["telegram"] = {"profile": "dsmr5"}  # whose first guess of the minimum is 6 A
     with inst:
         yield inst
@@ -214,6 +217,7 @@ def test_learned_values_and_a_warning_when_the_data_is_old(slow_inst, browser):
     wait_js(page, slow_inst, "(document.querySelector('#learned-min_ma') || {}).textContent === 'Minimum current8.0 Alearned'",
             20000)
     assert page.evaluate(rows) == [
+        ["Grid meter", "meter 1 (model 203, 3-phase)"],
         ["Reaction delay", "4 s", "set in settings"],  # learned.json's 9 s does not override settle_s
         ["Takes a telegram", "each one", "default guess"],
         ["Car ramp", "2.5 A/s", "learned"],
