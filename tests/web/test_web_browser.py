@@ -217,7 +217,7 @@ def test_learned_values_and_a_warning_when_the_data_is_old(slow_inst, browser):
     wait_js(page, slow_inst, "(document.querySelector('#learned-min_ma') || {}).textContent === 'Minimum current8.0 Alearned'",
             20000)
     assert page.evaluate(rows) == [
-        ["Grid meter", "meter 1 (model 203, 3-phase)"],
+        ["Grid meter", "meter 1 (model 203, Export+Import, 3-phase)"],
         ["Reaction delay", "4 s", "set in settings"],  # learned.json's 9 s does not override settle_s
         ["Takes a telegram", "each one", "default guess"],
         ["Car ramp", "2.5 A/s", "learned"],
