@@ -1,12 +1,12 @@
 """Make the board hold exactly an image: list what it has (size and SHA-256 of every managed
 file), plan what to write and remove, check the flash has room, apply the plan. Files outside
-/lib/p1gen and /lib/microdot other than /main.py, /board.py and /config.json are never touched."""
+/lib/p1gen, /lib/microdot and /fw (updates over Wi-Fi) other than /main.py, /board.py and /config.json are never touched."""
 import ast
 import hashlib
 
 from p1host.errors import CommandError
 
-MANAGED_DIRS = ("/lib/p1gen", "/lib/microdot")
+MANAGED_DIRS = ("/lib/p1gen", "/lib/microdot", "/fw")  # /fw: what updates over Wi-Fi staged (docs/update.md)
 CONFIG_PATH = "/config.json"
 FLASH_MARGIN = 4 * 4096  # littlefs metadata and the temporary config file
 

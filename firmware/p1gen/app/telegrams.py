@@ -44,7 +44,11 @@ class Telegrams(Task):
         # save(now_ms), called between telegrams: see run()
         self.savers = [self.out.save_energy, lambda now: learned.keep(device.controller, now)]
         self.pacer = None
-        self.wdt = None
+        self.wdt = getattr(device.board, "trial_wdt", None)  # main.py's, on a new firmware's trial boot
+        if getattr(device.board, "on_trial", False):  # it confirms itself between telegrams
+            from p1gen.app.update import Confirmation
+
+            self.savers.append(Confirmation(device).save)
         self.line_free_ms = None  # when the last telegram has left the UART
         self._clock_set = utc_now() is not None
         super().__init__(device, supervisor)
