@@ -1,12 +1,14 @@
-"""Boot: choose the firmware to run, then run the p1gen app in it, unless safe mode is asked for.
+"""Boot: finish or undo an update over Wi-Fi, then run the p1gen app, unless safe mode is asked for.
 
-This file is the fixed bootloader: an update over Wi-Fi never changes it (docs/update.md).
-It imports nothing from a firmware before it has chosen one. The firmware lives in a slot:
-"lib" (/lib/p1gen, /lib/microdot and /board.py, as `p1gen provision` installs them over
-USB) or an update's /fw/<slot> (p1gen/, microdot/, board.py). /fw/boot.json (the boot
-record, written temp-file-and-rename) names the slot; a new firmware is on trial until it
-confirms itself (p1gen.app.update): each boot on trial is counted here, and after TRIES of
-them the previous firmware runs again. No record: "lib".
+This file is the fixed bootloader: an update over Wi-Fi never changes it (docs/update.md), and
+it imports nothing from the firmware before the firmware is whole. The firmware lives in
+/lib/p1gen, /lib/microdot and /board.py, as `p1gen provision` installs it over USB. An update
+stages the files that change in /fw/new, lists them in /fw/switch.txt ("replace", "add" or
+"remove" and the path) and sets the boot record /fw/boot.json (written temp-file-and-rename)
+to "switch". Here each file is then moved in by renames that are safe to repeat after a power
+cut, the replaced ones kept in /fw/old, and the new firmware runs on trial: its boots are
+counted until it confirms itself (p1gen.app.update); after TRIES of them the old files are
+moved back. No record, or state "ok": the firmware runs as it is.
 
 Safe mode leaves the board at the REPL with nothing running, for maintenance:
 hold the board's safe-mode pin to GND while it boots, or create a file named
@@ -18,6 +20,7 @@ import sys
 
 SAFE_FLAG = "safemode"
 BOOT = "/fw/boot.json"
+SWITCH = "/fw/switch.txt"
 TRIES = 3  # boots a new firmware gets to confirm itself
 TRIAL_WATCHDOG_MS = 8000  # a firmware on trial that hangs, even while importing, is reset
 
@@ -37,20 +40,74 @@ def write_record(record):
     os.rename(BOOT + ".tmp", BOOT)
 
 
-def choose_slot(record):
-    """The slot to run; counts a boot on trial, and rolls back after TRIES of them."""
-    if record.get("confirmed", True):
-        return record.get("slot") or "lib"
-    tries = record.get("tries", 0)
-    if tries >= TRIES:
-        record.update(slot=record.get("previous") or "lib", previous=record.get("slot"), confirmed=True, tries=0,
-                      version=record.get("previous_version"), previous_version=record.get("version"),
-                      result="rolled back: %s did not confirm itself within %d boots (last error: %s)" % (
-                          record.get("version"), TRIES, record.get("error") or "none; it hung or reset"))
-    else:
-        record["tries"] = tries + 1
-    write_record(record)
-    return record["slot"]
+def exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
+def live(path):
+    return "/board.py" if path == "board.py" else "/lib/" + path
+
+
+def move(src, dst):
+    parts = dst.split("/")
+    for i in range(2, len(parts)):
+        try:
+            os.mkdir("/".join(parts[:i]))
+        except OSError:
+            pass
+    os.rename(src, dst)  # littlefs: atomic, and it replaces dst
+
+
+def each_switched():
+    with open(SWITCH) as f:
+        for line in f:
+            kind, path = line.split()
+            yield kind, path, live(path), "/fw/old/" + path, "/fw/new/" + path
+
+
+def switch():
+    """Move the staged files in, the replaced and removed ones to /fw/old (repeatable)."""
+    for kind, path, cur, old, new in each_switched():
+        if kind != "add" and exists(cur) and not exists(old):
+            move(cur, old)
+        if kind != "remove" and exists(new):
+            move(new, cur)
+
+
+def roll_back():
+    """Move the old files back and the added ones out (repeatable)."""
+    for kind, path, cur, old, new in each_switched():
+        if kind == "add":
+            if exists(cur):
+                os.remove(cur)
+        elif exists(old):
+            move(old, cur)
+
+
+def prepare(record):
+    """Finish a switch, count a boot on trial, roll back after TRIES of them; True: on trial."""
+    state = record.get("state", "ok")
+    if state == "switch":
+        switch()
+        record.update(state="trial", tries=0)
+    if record.get("state") == "trial":
+        if record.get("tries", 0) < TRIES:
+            record["tries"] = record.get("tries", 0) + 1
+            write_record(record)
+            return True
+        record.update(state="rollback", result="rolled back: %s did not confirm itself within %d boots (last "
+                      "error: %s)" % (record.get("version"), TRIES, record.get("error") or "none; it hung or reset"))
+        write_record(record)
+    if record.get("state") == "rollback":
+        roll_back()
+        record.update(state="ok", tries=0, version=record.get("previous_version"),
+                      previous_version=record.get("version"))
+        write_record(record)
+    return False
 
 
 def reset():
@@ -62,11 +119,8 @@ def reset():
 
 
 def safe_mode_reason(board):
-    try:
-        os.stat(SAFE_FLAG)
+    if exists(SAFE_FLAG):
         return "the file %s exists" % SAFE_FLAG
-    except OSError:
-        pass
     if board.safe_mode_requested():
         return "the safe-mode pin was held at boot"
     return None
@@ -74,16 +128,9 @@ def safe_mode_reason(board):
 
 def boot():
     record = read_record()
+    trial = False if exists(SAFE_FLAG) else prepare(record)  # safe mode: nothing moves, nothing counts
     try:
-        os.stat(SAFE_FLAG)  # safe mode: a boot on trial is not counted
-        slot = record.get("slot") or "lib"
-    except OSError:
-        slot = choose_slot(record)
-    trial = not record.get("confirmed", True)
-    if slot != "lib":
-        sys.path.insert(0, "/fw/" + slot)
-    try:
-        import board  # pyright: ignore[reportMissingImports]  (the slot's board.py, or /board.py)
+        import board  # pyright: ignore[reportMissingImports]  (boards/<board>/board.py, copied to /board.py)
 
         reason = safe_mode_reason(board)
         if reason:

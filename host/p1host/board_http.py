@@ -1,5 +1,5 @@
 """A running board's update API over HTTP (p1gen/web/update.py on the board; docs/update.md):
-log in, list its firmware's files, stage the new ones, switch. Used by `p1gen provision --host`."""
+log in, list its firmware's files, send the ones that change, switch. Used by `p1gen provision --host`."""
 import hashlib
 import urllib.error
 import urllib.parse
@@ -9,7 +9,7 @@ from p1host import webapi
 from p1host.errors import CommandError
 
 PIECE = 4096  # the board's largest request body (p1gen.web.http.MAX_BODY)
-COPY_BATCH = 8  # unchanged files copied on the board per request (each request has 5 s)
+FIRMWARE_DIRS = ("p1gen/", "microdot/")
 
 
 class BoardHttp:
@@ -39,15 +39,14 @@ class BoardHttp:
             raise CommandError(str(e))
 
     def running_files(self):
-        """{slot path: (size, sha256)} of the firmware the board runs, and its slot."""
-        found, start, slot = {}, 0, None
+        """{firmware path: (size, sha256)} of the firmware the board runs."""
+        found, start = {}, 0
         while start is not None:
             page = self.call("/api/update/files?start=%d" % start)
-            slot = page["slot"]
             for path, size, digest in page["files"]:
                 found[path] = (size, digest)
             start = page["next"]
-        return found, slot
+        return found
 
     def upload(self, token, path, data):
         """Send one file in pieces; the board checks the last against its sha256."""
@@ -76,44 +75,23 @@ class BoardHttp:
             raise CommandError("cannot reach %s: %s" % (self.base, getattr(e, "reason", None) or e))
 
 
-def stage(board, files, unchanged, version):
-    """Stage ``files`` ({slot path: bytes}) on the board, copying ``unchanged`` ones from its running
-    firmware; return (token, number of files, the sha256 of the board's listing of them)."""
-    begin = board.call("/api/update/begin", {"version": version, "bytes": sum(len(v) for v in files.values())})
-    token = begin["token"]
-    listing = []  # the board's listing, line by line, in the order it verified the files
-
-    def line(path):
-        return "%s %d %s\n" % (path, len(files[path]), hashlib.sha256(files[path]).hexdigest())
-
-    def copy(batch):
-        if not batch:
-            return
-        entries = [[p, len(files[p]), hashlib.sha256(files[p]).hexdigest()] for p in batch]
-        missing = board.call("/api/update/copy", {"token": token, "files": entries})["missing"]
-        listing.extend(line(p) for p in batch if p not in missing)
-        for path in missing:  # not on the board after all: sent
-            board.upload(token, path, files[path])
-            listing.append(line(path))
-        batch[:] = []
-
-    batch = []
-    for path in sorted(files):
-        if path in unchanged:
-            batch.append(path)
-            if len(batch) >= COPY_BATCH:
-                copy(batch)
-            continue
-        copy(batch)
+def send(board, files, send_paths, removals, version, confirm_s):
+    """Send ``send_paths`` of ``files`` ({firmware path: bytes}) and switch the board to them,
+    with ``removals`` removed; return what the board answered to the switch."""
+    sent = sorted(send_paths)
+    token = board.call("/api/update/begin", {"version": version, "bytes": sum(len(files[p]) for p in sent)})["token"]
+    listing = []  # the board's list of what it received, line by line
+    for path in sent:
         board.upload(token, path, files[path])
-        listing.append(line(path))
-    copy(batch)
-    return token, len(listing), hashlib.sha256("".join(listing).encode()).hexdigest()
+        listing.append("%s %d %s\n" % (path, len(files[path]), hashlib.sha256(files[path]).hexdigest()))
+    return board.call("/api/update/commit", {"token": token, "files": len(listing), "remove": sorted(removals),
+                                             "digest": hashlib.sha256("".join(listing).encode()).hexdigest(),
+                                             "confirm_s": confirm_s})
 
 
-def slot_image(image):
-    """The files of a slot, {slot path: bytes}, from a board image {board path: bytes}: not
-    main.py (the fixed bootloader) nor the config (the board keeps its own)."""
+def firmware_files(image):
+    """{firmware path: bytes} from a board image {board path: bytes}: board.py, p1gen/...,
+    microdot/...; not main.py (the fixed bootloader) nor the config (the board keeps its own)."""
     out = {}
     for path, data in image.items():
         if path == "/board.py":

@@ -64,11 +64,12 @@ def list_board_files(board):
 class Plan:
     """What to write and what to remove so the board holds exactly ``files``."""
 
-    def __init__(self, files, on_board):
+    def __init__(self, files, on_board, managed=MANAGED_DIRS):
+        """managed: the prefixes of the paths the plan may remove."""
         self.files = files
         self.on_board = on_board
         self.writes = [p for p in sorted(files) if on_board.get(p, (None, None))[1] != _sha256(files[p])]
-        self.removals = sorted(p for p in on_board if p not in files and p.startswith(MANAGED_DIRS))
+        self.removals = sorted(p for p in on_board if p not in files and p.startswith(managed))
         self.unchanged = len(files) - len(self.writes)
 
     def summary(self):

@@ -1,11 +1,11 @@
 """`p1gen provision --host`: update a running board over Wi-Fi (docs/update.md).
 
 The same image as over USB (board_image), the same plan (board_sync.Plan: only files whose
-SHA-256 differs from the running firmware's are sent, the others are copied on the board),
-the same config check (the board's config must be valid for the new firmware). The board
-stages the files beside its running firmware, checks each, switches with one boot record
-and resets; the new firmware is on trial until it has run ``confirm_s`` with telegrams and
-its web server, else the board's main.py rolls it back.
+SHA-256 differs from the running firmware's are sent), the same config check (the board's
+config must be valid for the new firmware). The board stages the files in /fw/new, checks
+each, and switches with one boot record: its main.py moves them in at the reset; the new
+firmware is on trial until it has run ``confirm_s`` with telegrams and its web server up,
+else main.py moves the old files back.
 """
 import time
 
@@ -16,9 +16,11 @@ from p1host.errors import CommandError
 POLL_S = 1
 
 
-def update(base, password, image, version, board_name=None, confirm_s=60, dry_run=False, wait=120, log=print):
+def update(base, password, image, version, board_name=None, confirm_s=60, dry_run=False, wait=120, log=print,
+           send_all=False):
     """Update the board at ``base`` to ``image`` ({board path: bytes}); return a summary dict
-    (seconds, bytes sent, files sent and copied, the result)."""
+    (seconds, bytes sent, files sent, the result). ``send_all``: every file, changed or not
+    (the board keeps only those that differ)."""
     start = time.monotonic()
     board = board_http.BoardHttp(base, password)
     state = board.call("/api/status")
@@ -26,26 +28,27 @@ def update(base, password, image, version, board_name=None, confirm_s=60, dry_ru
         raise CommandError("the board at %s is a %s, not a %s: use --board %s" % (
             base, state.get("board"), board_name, state.get("board")))
     _check_config(board.call("/api/config"))
-    files = board_http.slot_image(image)
-    on_board, slot = board.running_files()
-    plan = Plan(files, on_board)
-    log("p1gen %s for %s; the board runs p1gen %s (slot %s)" % (version, state.get("board"), state.get("version"),
-                                                                 slot))
-    log("%s; the rest is copied on the board" % plan.summary().rsplit(",", 1)[0])
-    summary = {"seconds": 0.0, "sent_bytes": 0, "files_sent": len(plan.writes), "files_copied": plan.unchanged,
+    files = board_http.firmware_files(image)
+    on_board = board.running_files()
+    plan = Plan(files, on_board, board_http.FIRMWARE_DIRS)
+    removals = plan.removals
+    log("p1gen %s for %s; the board runs p1gen %s" % (version, state.get("board"), state.get("version")))
+    log(plan.summary())
+    summary = {"seconds": 0.0, "sent_bytes": 0, "files_sent": len(files) if send_all else len(plan.writes),
                "result": None}
     if dry_run:
         for path in plan.writes:
             log("  would send %s" % path)
+        for path in removals:
+            log("  would remove %s" % path)
         return summary
-    if not plan.writes and state.get("version") == version:
+    if not plan.writes and not removals and state.get("version") == version and not send_all:
         summary["result"] = "nothing to update: the board runs p1gen %s with these very files" % version
         log(summary["result"])
         return summary
-    token, count, digest = board_http.stage(board, files, set(files) - set(plan.writes), version)
-    board.call("/api/update/commit", {"token": token, "files": count, "digest": digest, "confirm_s": confirm_s})
+    board_http.send(board, files, files if send_all else plan.writes, removals, version, confirm_s)
     summary["sent_bytes"] = board.sent
-    log("staged and switched (%d KB sent); the board resets into p1gen %s" % ((board.sent + 1023) // 1024, version))
+    log("sent and switched (%d KB sent); the board resets into p1gen %s" % ((board.sent + 1023) // 1024, version))
     if wait > 0:
         summary["result"] = wait_confirmed(base, version, confirm_s + wait, password)
         log(summary["result"])

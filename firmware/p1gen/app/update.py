@@ -1,12 +1,11 @@
-"""Firmware slots and the boot record (docs/update.md): what the status says of updates, the
+"""The boot record of updates over Wi-Fi (docs/update.md): what the status says of them, the
 confirmation of a new firmware on trial, and the turns an update takes to write to flash.
 
-A slot is "lib" (/lib/p1gen, /lib/microdot, /board.py: what `p1gen provision` installs over
-USB) or "a" / "b" (/fw/<slot>/p1gen, microdot, board.py: an update over Wi-Fi). main.py
-reads /fw/boot.json to choose one and counts the boots of a firmware on trial; the running
-firmware confirms itself here once it has sent telegrams with its web server up for the
-record's confirm_s. Only main.py, this module and p1gen.web.update write the record, each
-with a temporary file renamed over it.
+main.py moves an update's files in and counts the boots of the new firmware on trial
+(state "trial" in /fw/boot.json); it confirms itself here once it has sent telegrams with
+its web server up for the record's confirm_s, and the files it replaced are deleted. Only
+main.py, this module and p1gen.web.update write the record, each with a temporary file
+renamed over it.
 """
 import json
 import os
@@ -16,6 +15,9 @@ from p1gen.app.aio import const, sleep_ms
 from p1gen.app.files import write_atomic
 
 BOOT = "/fw/boot.json"
+SWITCH = "/fw/switch.txt"
+NEW = "/fw/new"
+OLD = "/fw/old"
 CONFIRM_S = 60
 _GRACE_MS = const(120000)  # on trial and still not confirmed this long after confirm_s: reset
 _GUARD_MS = const(150)  # no flash write this close to a telegram's deadline (its composing, an erase)
@@ -24,8 +26,8 @@ _record = []  # the boot record, read once
 
 
 def record():
-    """The boot record: {"slot", "previous", "version", "previous_version", "confirmed",
-    "tries", "confirm_s", "result", "error"}; {} before the first update."""
+    """The boot record: {"state": "ok" | "switch" | "trial" | "rollback", "version",
+    "previous_version", "tries", "confirm_s", "result", "error"}; {} before the first update."""
     if not _record:
         try:
             with open(BOOT) as f:
@@ -45,18 +47,13 @@ def save(rec):
     _record[:] = [rec]
 
 
-def running_slot():
-    """The slot this firmware was imported from."""
-    import p1gen
-
-    path = getattr(p1gen, "__file__", "") or ""
-    if path.startswith("/fw/"):
-        return path.split("/")[2]
-    return "lib"
+def live(path):
+    """Where a firmware file (board.py, p1gen/..., microdot/...) lives on the board."""
+    return "/board.py" if path == "board.py" else "/lib/" + path
 
 
-def slot_dir(slot):
-    return "/lib" if slot == "lib" else "/fw/" + slot
+def on_trial():
+    return record().get("state") == "trial"
 
 
 def status():
@@ -64,13 +61,25 @@ def status():
     import p1gen
 
     rec = record()
-    slot = running_slot()
-    same = rec.get("slot", "lib") == slot
-    return {"running": p1gen.__version__, "slot": slot,
-            "previous": rec.get("previous_version") if same else None,
-            "confirmed": rec.get("confirmed", True) if same else True,
-            "tries": rec.get("tries", 0) if same else 0,
-            "last_result": rec.get("result")}
+    return {"running": p1gen.__version__, "previous": rec.get("previous_version"), "confirmed": not on_trial(),
+            "tries": rec.get("tries", 0) if on_trial() else 0, "last_result": rec.get("result")}
+
+
+def remove_tree(path):
+    """Delete a folder and all in it (a generator: it yields before each delete)."""
+    try:
+        entries = list(os.ilistdir(path))
+    except OSError:
+        return
+    for entry in entries:
+        p = path + "/" + entry[0]
+        if entry[1] & 0x4000:
+            yield from remove_tree(p)
+        else:
+            yield p
+            os.remove(p)
+    yield path
+    os.rmdir(path)
 
 
 class Confirmation:
@@ -80,8 +89,13 @@ class Confirmation:
     def __init__(self, device):
         self.device = device
         self.done = False
+        self.cleanup = None  # the old files' deletion, one file a call
 
     def save(self, now):
+        if self.cleanup is not None:
+            if next(self.cleanup, None) is None:
+                self.cleanup = None
+            return
         if self.done:
             return
         device = self.device
@@ -93,10 +107,11 @@ class Confirmation:
         sent = device.tasks["telegram"].stats["count"]
         web = device.web
         if sent and web.get("running"):
-            rec.update(confirmed=True, tries=0, error=None, result="updated from %s to %s; confirmed after %d s" % (
+            rec.update(state="ok", tries=0, error=None, result="updated from %s to %s; confirmed after %d s" % (
                 rec.get("previous_version"), rec.get("version"), up_ms // 1000))
             save(rec)
             self.done = True
+            self.cleanup = remove_tree(OLD)
             print("p1gen update:", rec["result"])
         elif up_ms > after_ms + _GRACE_MS:
             why = "no telegram sent" if not sent else "web server not running: %s" % web.get("error")
@@ -110,7 +125,7 @@ class Confirmation:
 
 async def flash_turn(device, path, nbytes):
     """Wait until a flash write cannot stall a telegram: the last one has left the UART and
-    the next is not due within _GUARD_MS."""
+    the next is not due within _GUARD_MS. ``nbytes`` None: a delete (no erase modelled)."""
     tg = device.tasks.get("telegram")
     while tg is not None and tg.pacer is not None:
         now = ticks.ms()
@@ -123,5 +138,5 @@ async def flash_turn(device, path, nbytes):
         await sleep_ms(wait)
     from p1gen.app import files
 
-    if files.on_write is not None:
+    if files.on_write is not None and nbytes is not None:
         files.on_write(path, nbytes)

@@ -1,20 +1,20 @@
 """The update over Wi-Fi (docs/update.md): /api/update/<step>, each behind a login (p1gen.web.api).
 
     GET  files?start=N      the running firmware's files, a page at a time:
-                            {"slot", "files": [[path, size, sha256], ...], "next": N or null}
-    POST begin              {"version", "bytes"}: empties the other slots, stages into one
-                            -> {"token", "slot"}
-    POST copy               {"token", "files": [[path, size, sha256], ...]}: unchanged files,
-                            copied from the running firmware -> {"missing": [paths not copied]}
+                            {"files": [[path, size, sha256], ...], "next": N or null}
+    POST begin              {"version", "bytes"}: clears what an earlier update left, makes
+                            room for ``bytes`` in /fw/new -> {"token"}
     POST file?token=&path=&size=&sha256=&offset=   the next piece of a file (the body, at
-                            most MAX_BODY bytes); the last piece is checked against sha256
-    POST commit             {"token", "files": n, "digest", "confirm_s"}: the staged set must
-                            be the image (its listing's sha256); the boot record names it, the
-                            board resets into it, on trial (p1gen.app.update)
+                            most MAX_BODY bytes) into /fw/new; the last piece is checked
+                            against sha256; a file the firmware already has is not kept
+    POST commit             {"token", "files": n, "digest", "remove": [paths], "confirm_s"}:
+                            the files received must be the host's (the sha256 of their
+                            listing); the switch list and the boot record are written and
+                            the board resets: main.py moves the files in, on trial
 
-One update at a time; it writes only into the slot it stages, never into the running one,
-and each piece waits for its turn between two telegrams (p1gen.app.update.flash_turn).
-Paths are relative to a slot: board.py, p1gen/..., microdot/...
+One update at a time; nothing is written outside /fw until main.py switches, and each piece
+waits for its turn between two telegrams (p1gen.app.update.flash_turn). Paths are those of
+the firmware: board.py, p1gen/..., microdot/...
 """
 import binascii
 import hashlib
@@ -23,6 +23,7 @@ import os
 from p1gen import ticks
 from p1gen.app import update as slots
 from p1gen.app.aio import const, sleep_ms
+from p1gen.app.files import write_atomic
 from p1gen.web.http import error, reply
 
 MAX_FILE = const(131072)
@@ -31,24 +32,23 @@ _PIECE = const(2048)
 _PAGE = const(12)
 _RESET_MS = const(500)
 TOPS = ("p1gen", "microdot")
-LISTING = "files.txt"  # in the staged slot: "path size sha256" for each verified file
+LISTING = "/fw/received.txt"  # "path size sha256" for each file received and verified
 _NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 
 _job = []  # the update running now, at most one
 
 
 class Job:
-    def __init__(self, slot, version, size):
+    def __init__(self, version, size):
         self.token = binascii.hexlify(os.urandom(16)).decode()
-        self.slot = slot
         self.version = version
-        self.room = size  # bytes the host said it sends or copies, at most
+        self.room = size  # bytes the host said it sends, at most
         self.last_ms = ticks.ms()
         self.file = None  # [path, size, sha256, hash so far, bytes so far] of the file being uploaded
 
 
 def safe_path(path):
-    """A file a slot may hold: board.py, or p1gen/... or microdot/... without a way out."""
+    """A firmware file: board.py, or p1gen/... or microdot/... without a way out."""
     if type(path) is not str or len(path) > 80:
         return False
     if path == "board.py":
@@ -65,12 +65,6 @@ def safe_path(path):
     return True
 
 
-def _where(slot, path):
-    if slot == "lib" and path == "board.py":
-        return "/board.py"
-    return slots.slot_dir(slot) + "/" + path
-
-
 def _walk(folder, rel, out):
     try:
         entries = list(os.ilistdir(folder))
@@ -83,12 +77,13 @@ def _walk(folder, rel, out):
             out.append(rel + entry[0])
 
 
-def _files(slot):
+def _files():
+    """The running firmware's files, sorted."""
     out = []
     for top in TOPS:
-        _walk(slots.slot_dir(slot) + "/" + top, top + "/", out)
+        _walk("/lib/" + top, top + "/", out)
     try:
-        os.stat(_where(slot, "board.py"))
+        os.stat("/board.py")
         out.append("board.py")
     except OSError:
         pass
@@ -97,10 +92,15 @@ def _files(slot):
 
 
 async def _hash(path):
+    """(size, sha256 hex) of a file; None when it is not there."""
     h = hashlib.sha256()
     buf = bytearray(_PIECE)
     size = 0
-    with open(path, "rb") as f:
+    try:
+        f = open(path, "rb")
+    except OSError:
+        return None
+    with f:
         while True:
             n = f.readinto(buf)
             if not n:
@@ -111,19 +111,16 @@ async def _hash(path):
     return size, binascii.hexlify(h.digest()).decode()
 
 
-async def _remove_tree(device, path):
-    try:
-        entries = list(os.ilistdir(path))
-    except OSError:
-        return
-    for entry in entries:
-        p = path + "/" + entry[0]
-        if entry[1] & 0x4000:
-            await _remove_tree(device, p)
-        else:
+async def _clear(device):
+    """Remove what an earlier update left in /fw (its staged, old and switch files)."""
+    for path in (slots.SWITCH, LISTING):
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+    for folder in (slots.NEW, slots.OLD):
+        for _ in slots.remove_tree(folder):
             await slots.flash_turn(device, None, None)
-            os.remove(p)
-    os.rmdir(path)
 
 
 def _makedirs(path):
@@ -135,10 +132,9 @@ def _makedirs(path):
             pass
 
 
-async def _list_verified(device, job, path, size, digest):
-    listing = slots.slot_dir(job.slot) + "/" + LISTING
-    await slots.flash_turn(device, listing, 64)
-    with open(listing, "a") as f:
+async def _list_verified(device, path, size, digest):
+    await slots.flash_turn(device, LISTING, 64)
+    with open(LISTING, "a") as f:
         f.write("%s %d %s\n" % (path, size, digest))
 
 
@@ -153,8 +149,6 @@ async def handle(req, step, body):
     if job is None or token != job.token:
         return error(409, "no such update running (it was replaced or timed out): begin again")
     job.last_ms = ticks.ms()
-    if step == "copy" and req.method == "POST":
-        return await _copy(device, job, body)
     if step == "file" and req.method == "POST":
         return await _file(device, job, req)
     if step == "commit" and req.method == "POST":
@@ -163,58 +157,40 @@ async def handle(req, step, body):
 
 
 async def _listing(req):
-    slot = slots.running_slot()
-    names = _files(slot)
+    names = _files()
     try:
         start = int(req.args.get("start", 0))
     except ValueError:
         return error(400, "start: a number")
     out = []
     for name in names[start:start + _PAGE]:
-        size, digest = await _hash(_where(slot, name))
+        size, digest = await _hash(slots.live(name)) or (0, "")
         out.append([name, size, digest])
     more = start + _PAGE < len(names)
-    return reply({"slot": slot, "files": out, "next": start + _PAGE if more else None})
+    return reply({"files": out, "next": start + _PAGE if more else None})
 
 
 async def _begin(device, body):
     if type(body) is not dict or type(body.get("version")) is not str or type(body.get("bytes")) is not int:
-        return error(400, "send {\"version\": text, \"bytes\": the image's size}")
+        return error(400, "send {\"version\": text, \"bytes\": what will be sent}")
     job = _job[0] if _job else None
     if job is not None and ticks.diff(ticks.ms(), job.last_ms) < _IDLE_MS:
         return error(409, "another update is running: try again once it is done")
-    if not slots.status()["confirmed"]:
+    if slots.record().get("state", "ok") != "ok":
         return error(409, "the running firmware is on trial until it confirms itself (%d s after its boot): "
                           "try again then" % slots.record().get("confirm_s", slots.CONFIRM_S))
-    running = slots.running_slot()
     _job[:] = []
-    for slot in ("lib", "a", "b"):  # only the running firmware is kept: the flash holds two
-        if slot != running:
-            for top in TOPS:
-                await _remove_tree(device, slots.slot_dir(slot) + "/" + top)
-            if slot != "lib":
-                await _remove_tree(device, slots.slot_dir(slot))
-    target = "b" if running == "a" else "a"
-    _makedirs(slots.slot_dir(target) + "/x")
+    await _clear(device)
+    _makedirs(slots.NEW + "/x")
     stat = os.statvfs("/")
     free = stat[0] * stat[3]
-    need = body["bytes"] + 16 * stat[0]  # a block a file or so; the boot record, the listing
+    need = body["bytes"] + 8 * stat[0]  # the listing, the switch list, the boot record, folders
     if need > free:
-        return error(507, "not enough flash for the new firmware: it needs %d KB, %d KB are free" % (
+        return error(507, "not enough flash for the update: it needs %d KB, %d KB are free (update over USB)" % (
             need // 1024, free // 1024))
-    job = Job(target, body["version"], body["bytes"])
+    job = Job(body["version"], body["bytes"])
     _job.append(job)
-    return reply({"token": job.token, "slot": target})
-
-
-def _entry(item):
-    """(path, size, sha256) of a listed file, or None."""
-    if type(item) is not list or len(item) != 3:
-        return None
-    path, size, digest = item
-    if not safe_path(path) or type(size) is not int or not 0 <= size <= MAX_FILE or type(digest) is not str:
-        return None
-    return path, size, digest
+    return reply({"token": job.token})
 
 
 def _spend(job, size):
@@ -223,44 +199,6 @@ def _spend(job, size):
         return False
     job.room -= size
     return True
-
-
-async def _copy(device, job, body):
-    items = body.get("files")
-    if type(items) is not list:
-        return error(400, "files: a list of [path, size, sha256]")
-    running = slots.running_slot()
-    missing = []
-    buf = bytearray(_PIECE)
-    for item in items:
-        entry = _entry(item)
-        if entry is None:
-            return error(400, "files: %r is not [path, size, sha256] of a firmware file" % (item,))
-        path, size, digest = entry
-        if not _spend(job, size):
-            return error(413, "more bytes than the update said it has")
-        target = _where(job.slot, path)
-        _makedirs(target)
-        h = hashlib.sha256()
-        try:
-            with open(_where(running, path), "rb") as src, open(target, "wb") as dst:
-                while True:
-                    n = src.readinto(buf)
-                    if not n:
-                        break
-                    piece = buf[:n] if n < _PIECE else buf
-                    h.update(piece)
-                    await slots.flash_turn(device, target, n)
-                    dst.write(piece)
-        except OSError:
-            missing.append(path)
-            continue
-        if binascii.hexlify(h.digest()).decode() != digest:
-            os.remove(target)
-            missing.append(path)
-            continue
-        await _list_verified(device, job, path, size, digest)
-    return reply({"missing": missing})
 
 
 async def _file(device, job, req):
@@ -277,7 +215,7 @@ async def _file(device, job, req):
     if size > MAX_FILE:
         return error(413, "a firmware file is at most %d bytes" % MAX_FILE)
     data = req.body or b""
-    target = _where(job.slot, path)
+    target = slots.NEW + "/" + path
     current = job.file
     if offset == 0:
         if not _spend(job, size):
@@ -301,7 +239,10 @@ async def _file(device, job, req):
     if binascii.hexlify(current[3].digest()).decode() != digest:
         os.remove(target)
         return error(400, "%s: its sha256 does not match: not kept" % path)
-    await _list_verified(device, job, path, size, digest)
+    await _list_verified(device, path, size, digest)
+    if await _hash(slots.live(path)) == (size, digest):  # the firmware has it already
+        await slots.flash_turn(device, None, None)
+        os.remove(target)
     return reply({"have": size})
 
 
@@ -314,7 +255,7 @@ async def _commit(device, job, body):
     h = hashlib.sha256()
     count = 0
     try:
-        with open(slots.slot_dir(job.slot) + "/" + LISTING, "rb") as f:
+        with open(LISTING, "rb") as f:
             while True:
                 line = f.readline()
                 if not line:
@@ -326,18 +267,38 @@ async def _commit(device, job, body):
     if count != body.get("files") or binascii.hexlify(h.digest()).decode() != body.get("digest"):
         return error(400, "the staged files are not the image (%d files verified, %s expected): nothing "
                           "switched" % (count, body.get("files")))
+    removed = body.get("remove") or []
+    if type(removed) is not list or not all(safe_path(p) for p in removed):
+        return error(400, "remove: a list of firmware files")
+    staged = []
+    _walk(slots.NEW, "", staged)
+    lines = ["%s %s\n" % ("replace" if _exists(slots.live(p)) else "add", p) for p in staged]
+    lines += ["remove %s\n" % p for p in removed if _exists(slots.live(p)) and p not in staged]
+    if not lines:
+        _job[:] = []
+        return reply({"switched": 0})
     import p1gen
 
-    rec = {"slot": job.slot, "previous": slots.running_slot(), "version": job.version,
-           "previous_version": p1gen.__version__, "confirmed": False, "tries": 0, "confirm_s": confirm_s,
-           "result": "on trial: %s until it confirms itself" % job.version, "error": None}
+    await slots.flash_turn(device, slots.SWITCH, 64 * len(lines))
+    write_atomic(slots.SWITCH, lambda f: [f.write(line) for line in lines])
+    rec = slots.record()
+    rec.update(state="switch", version=job.version, previous_version=p1gen.__version__, tries=0,
+               confirm_s=confirm_s, error=None, result="switching to %s" % job.version)
     await slots.flash_turn(device, slots.BOOT, 256)
-    slots.save(rec)
+    slots.save(rec)  # from here main.py moves the files in at the next boot
     _job[:] = []
     import asyncio
 
     asyncio.create_task(_reset_soon(device, job.version))
-    return reply({"slot": job.slot, "reset_in_ms": _RESET_MS})
+    return reply({"switched": len(lines), "reset_in_ms": _RESET_MS})
+
+
+def _exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
 
 
 async def _reset_soon(device, version):
