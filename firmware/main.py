@@ -139,6 +139,9 @@ def boot():
         if trial:
             board.on_trial = True
             board.trial_wdt = board.watchdog(TRIAL_WATCHDOG_MS)  # fed by the telegram task
+        import gc
+
+        gc.collect()  # the app starts on a heap free of this file's garbage
         from p1gen.app import supervisor
 
         supervisor.run(board)
