@@ -26,15 +26,15 @@ def config(web_port):
 
 def provision_usb(board, config_path, models=False):
     """`p1gen provision` over the board's USB; with ``models``, the host board's test models
-    (its watchdog) go on the flash too."""
+    (its watchdog) go on the flash first."""
+    if models:
+        mp = subprocess.run([paths.tool("mpremote"), "connect", board.port, "resume", "fs", "cp",
+                             os.path.join(paths.BOARDS, "host", "hostmodels.py"), ":/hostmodels.py"],
+                            capture_output=True, text=True, timeout=60)
+        assert mp.returncode == 0, mp.stdout + mp.stderr
     proc = subprocess.run([sys.executable, "-m", "p1host", "provision", "--port", board.port, "--config",
                            config_path, "--wait", "60"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    if models:
-        mp = subprocess.run([paths.tool("mpremote"), "connect", board.port, "resume", "fs", "cp",
-                             os.path.join(paths.BOARDS, "host", "hostmodels.py"), ":/hostmodels.py",
-                             "+", "reset"], capture_output=True, text=True, timeout=60)
-        assert mp.returncode == 0, mp.stdout + mp.stderr
 
 
 def image(version=VERSION, source_edits=None, cache_dir=None):

@@ -1,5 +1,6 @@
 """Update over Wi-Fi (`p1gen provision --host`, docs/update.md) on the emulated Pico W: the
 MicroPython unix port with a littlefs flash, its web server on a host port, real HTTP."""
+import hashlib
 import json
 
 import pytest
@@ -135,11 +136,14 @@ def test_bad_uploads_are_refused_and_the_board_runs_on(usb_board):
     code, answer = _piece(board, cookie, token, "p1gen/x.mpy", b"x", size=10 ** 7)
     assert code == 413
     # a truncated upload: the first piece of two, then the switch is asked for
-    code, answer = _piece(board, cookie, token, "p1gen/half.mpy", b"x" * 100, size=200)
+    whole = hashlib.sha256(b"x" * 200).hexdigest()
+    code, answer = _piece(board, cookie, token, "p1gen/half.mpy", b"x" * 100, size=200, digest=whole)
     assert code == 200 and answer["have"] == 100
     code, answer = _commit(board, cookie, token, 1)
     assert code == 400 and "p1gen/half.mpy: only 100 of its 200 bytes arrived" in answer["error"]
-    # a switch to a set that is not the image
+    # the rest of it, then a switch to a set that is not the one sent
+    code, answer = _piece(board, cookie, token, "p1gen/half.mpy", b"x" * 100, size=200, digest=whole, offset=100)
+    assert code == 200 and answer["have"] == 200
     code, answer = _commit(board, cookie, token, 5)
     assert code == 400 and "nothing switched" in answer["error"]
     # a second update while this one runs
