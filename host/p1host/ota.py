@@ -19,7 +19,7 @@ POLL_S = 1
 def update(base, password, image, version, board_name=None, confirm_s=60, dry_run=False, wait=120, log=print,
            send_all=False):
     """Update the board at ``base`` to ``image`` ({board path: bytes}); return a summary dict
-    (seconds, bytes sent, files sent, the result). ``send_all``: every file, changed or not
+    (seconds in all and until the switch, bytes sent, files sent, the result). ``send_all``: every file, changed or not
     (the board keeps only those that differ)."""
     start = time.monotonic()
     board = board_http.BoardHttp(base, password)
@@ -34,7 +34,7 @@ def update(base, password, image, version, board_name=None, confirm_s=60, dry_ru
     removals = plan.removals
     log("p1gen %s for %s; the board runs p1gen %s" % (version, state.get("board"), state.get("version")))
     log(plan.summary())
-    summary = {"seconds": 0.0, "sent_bytes": 0, "files_sent": len(files) if send_all else len(plan.writes),
+    summary = {"seconds": 0.0, "sent_s": 0.0, "sent_bytes": 0, "files_sent": len(files) if send_all else len(plan.writes),
                "result": None}
     if dry_run:
         for path in plan.writes:
@@ -48,6 +48,7 @@ def update(base, password, image, version, board_name=None, confirm_s=60, dry_ru
         return summary
     board_http.send(board, files, files if send_all else plan.writes, removals, version, confirm_s)
     summary["sent_bytes"] = board.sent
+    summary["sent_s"] = time.monotonic() - start
     log("sent and switched (%d KB sent); the board resets into p1gen %s" % ((board.sent + 1023) // 1024, version))
     if wait > 0:
         summary["result"] = wait_confirmed(base, version, confirm_s + wait, password)

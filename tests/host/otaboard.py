@@ -135,3 +135,81 @@ def raw_request(web_port, method, path, body=b"", headers=None):
             return res.status, json.loads(res.read())
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read() or b"{}")
+
+
+def board_process(board):
+    """The pid of the unix port behind the emulated board's pty (socat's child)."""
+    pid = board.proc.pid
+    with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+        children = f.read().split()
+    return int(children[0]) if children else None
+
+
+def firmware_on(board):
+    """The emulated board's firmware files, {board path: bytes}."""
+    return {p: v for p, v in board.files().items() if p.startswith(("/lib/p1gen/", "/lib/microdot/"))
+            or p == "/board.py"}
+
+
+def power_cuts(board, web_port, cuts, seed=1, say=print):
+    """Cut the power (SIGKILL) of a board ``cuts`` times at random moments of an update back and
+    forth between two firmwares; after each, check that it runs one of them, whole, sends
+    telegrams dsmr_parser accepts, and has its config byte for byte. Returns the outcomes."""
+    import random
+    import signal
+
+    from p1host import ota
+
+    rng = random.Random(seed)
+    images = {VERSION: image(VERSION), VERSION + "+cut": image(VERSION + "+cut", {
+        "telegram/crc.py": lambda t: t + "\nCUT = 1\n", "web/api.py": lambda t: t + "\nCUT = 1\n",
+        "app/device.py": lambda t: t + "\nCUT = 1\n"})}
+    wholes = {v: {p: d for p, d in im.items() if p not in ("/main.py",)} for v, im in images.items()}
+    base = "http://127.0.0.1:%d" % web_port
+    config_before = board.files()["/config.json"]
+    window = None
+    outcomes = []
+    for i in range(cuts):
+        state = wait_status(web_port, lambda s: s["update"]["confirmed"], 90)
+        running = state["update"]["running"]
+        target = VERSION if running != VERSION else VERSION + "+cut"
+        if window is None:  # one whole update, timed: the cuts fall within its length
+            start = time.monotonic()
+            ota.update(base, PASSWORD, images[target], target, "host", confirm_s=2, wait=60, log=lambda _: None)
+            window = time.monotonic() - start
+            say("an uninterrupted update and its confirmation: %.1f s" % window)
+            continue
+        errors = []
+
+        def run():
+            try:
+                ota.update(base, PASSWORD, images[target], target, "host", confirm_s=2, wait=60, log=lambda _: None)
+            except Exception as e:  # the board went away under it
+                errors.append(e)
+
+        thread = threading.Thread(target=run, daemon=True)
+        at = rng.uniform(0, window)
+        thread.start()
+        time.sleep(at)
+        pid = board_process(board)
+        resets = board.resets
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while board.resets == resets and time.monotonic() < deadline:
+            time.sleep(0.05)
+        size = os.path.getsize(board.uart)
+        thread.join(90)
+        after = wait_status(web_port, lambda s: s["telegram"]["count"] >= 2, 60)
+        version = after["update"]["running"]
+        assert version in images, version
+        parsed = telegrams(board.uart, size)
+        assert parsed, "no telegram after the power cut"
+        firmware = firmware_on(board)
+        whole = wholes[version]
+        assert firmware == {p: d for p, d in whole.items() if p in firmware} and set(firmware) == set(whole), \
+            "cut %d: the firmware on flash is not %s whole" % (i, version)
+        assert board.files()["/config.json"] == config_before
+        outcomes.append((round(at, 2), running, target, version))
+        say("cut %2d at %.2f s of an update %s -> %s: runs %s, %d telegrams since" % (
+            i, at, running, target, version, len(parsed)))
+    return outcomes

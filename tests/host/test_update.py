@@ -194,3 +194,11 @@ def test_a_broken_firmware_is_rolled_back_within_its_boot_limit(emu_board, write
     size = len(open(board.uart, "rb").read())
     wait_status(web_port, lambda s: s["telegram"]["count"] > 2)
     assert telegrams(board.uart, size)
+
+
+def test_power_cuts_during_updates_leave_one_whole_firmware_and_the_config(usb_board):
+    """A quick slice: `tests/host/bench_update.py` cuts the power 30 times."""
+    from otaboard import power_cuts
+
+    outcomes = power_cuts(usb_board, usb_board.web_port, cuts=4, seed=16, say=lambda _: None)
+    assert len(outcomes) == 3

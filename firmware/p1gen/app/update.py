@@ -52,17 +52,15 @@ def live(path):
     return "/board.py" if path == "board.py" else "/lib/" + path
 
 
-def on_trial():
-    return record().get("state") == "trial"
-
-
 def status():
     """The update part of the device's status."""
     import p1gen
 
     rec = record()
-    return {"running": p1gen.__version__, "previous": rec.get("previous_version"), "confirmed": not on_trial(),
-            "tries": rec.get("tries", 0) if on_trial() else 0, "last_result": rec.get("result")}
+    state = rec.get("state", "ok")
+    return {"running": p1gen.__version__, "previous": rec.get("previous_version"), "state": state,
+            "confirmed": state == "ok", "tries": rec.get("tries", 0) if state == "trial" else 0,
+            "last_result": rec.get("result")}
 
 
 def remove_tree(path):
