@@ -75,11 +75,13 @@ class BoardHttp:
             raise CommandError("cannot reach %s: %s" % (self.base, getattr(e, "reason", None) or e))
 
 
-def send(board, files, send_paths, removals, version, confirm_s):
-    """Send ``send_paths`` of ``files`` ({firmware path: bytes}) and switch the board to them,
-    with ``removals`` removed; return what the board answered to the switch."""
+def send(board, files, send_paths, changed, removals, version, confirm_s):
+    """Send ``send_paths`` of ``files`` ({firmware path: bytes}), of which the board keeps the
+    ``changed`` ones, and switch the board to them with ``removals`` removed; return what the
+    board answered to the switch."""
     sent = sorted(send_paths)
-    token = board.call("/api/update/begin", {"version": version, "bytes": sum(len(files[p]) for p in sent)})["token"]
+    token = board.call("/api/update/begin", {"version": version, "bytes": sum(len(files[p]) for p in sent),
+                                             "keep": sum(len(files[p]) for p in changed)})["token"]
     listing = []  # the board's list of what it received, line by line
     for path in sent:
         board.upload(token, path, files[path])

@@ -46,7 +46,7 @@ def update(base, password, image, version, board_name=None, confirm_s=60, dry_ru
         summary["result"] = "nothing to update: the board runs p1gen %s with these very files" % version
         log(summary["result"])
         return summary
-    board_http.send(board, files, files if send_all else plan.writes, removals, version, confirm_s)
+    board_http.send(board, files, files if send_all else plan.writes, plan.writes, removals, version, confirm_s)
     summary["sent_bytes"] = board.sent
     summary["sent_s"] = time.monotonic() - start
     log("sent and switched (%d KB sent); the board resets into p1gen %s" % ((board.sent + 1023) // 1024, version))

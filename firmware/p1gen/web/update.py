@@ -2,8 +2,9 @@
 
     GET  files?start=N      the running firmware's files, a page at a time:
                             {"files": [[path, size, sha256], ...], "next": N or null}
-    POST begin              {"version", "bytes"}: clears what an earlier update left, makes
-                            room for ``bytes`` in /fw/new -> {"token"}
+    POST begin              {"version", "bytes", "keep"}: clears what an earlier update left,
+                            checks the flash has room for ``keep`` of the ``bytes`` it will
+                            be sent (those that differ from the firmware's) -> {"token"}
     POST file?token=&path=&size=&sha256=&offset=   the next piece of a file (the body, at
                             most MAX_BODY bytes) into /fw/new; the last piece is checked
                             against sha256; a file the firmware already has is not kept
@@ -184,7 +185,8 @@ async def _begin(device, body):
     _makedirs(slots.NEW + "/x")
     stat = os.statvfs("/")
     free = stat[0] * stat[3]
-    need = body["bytes"] + 8 * stat[0]  # the listing, the switch list, the boot record, folders
+    keep = body.get("keep", body["bytes"])  # of what is sent, the files the firmware does not have yet
+    need = (keep if type(keep) is int else body["bytes"]) + 8 * stat[0]  # the lists, the record, folders
     if need > free:
         return error(507, "not enough flash for the update: it needs %d KB, %d KB are free (update over USB)" % (
             need // 1024, free // 1024))
@@ -220,6 +222,9 @@ async def _file(device, job, req):
     if offset == 0:
         if not _spend(job, size):
             return error(413, "more bytes than the update said it has")
+        stat = os.statvfs("/")
+        if size + 2 * stat[0] > stat[0] * stat[3]:
+            return error(507, "not enough flash for %s: %d KB free (update over USB)" % (path, stat[0] * stat[3] // 1024))
         current = job.file = [path, size, digest, hashlib.sha256(), 0]
         _makedirs(target)
     elif current is None or current[0] != path or current[4] != offset:
