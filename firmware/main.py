@@ -19,8 +19,8 @@ import os
 import sys
 
 SAFE_FLAG = "safemode"
-BOOT = "/fw/boot.json"
-SWITCH = "/fw/switch.txt"
+BOOT = "fw/boot.json"  # paths relative to the flash's root, the current folder (as config.json)
+SWITCH = "fw/switch.txt"
 TRIES = 3  # boots a new firmware gets to confirm itself
 TRIAL_WATCHDOG_MS = 8000  # a firmware on trial that hangs, even while importing, is reset
 
@@ -49,12 +49,12 @@ def exists(path):
 
 
 def live(path):
-    return "/board.py" if path == "board.py" else "/lib/" + path
+    return path if path == "board.py" else "lib/" + path
 
 
 def move(src, dst):
     parts = dst.split("/")
-    for i in range(2, len(parts)):
+    for i in range(1, len(parts)):
         try:
             os.mkdir("/".join(parts[:i]))
         except OSError:
@@ -66,7 +66,7 @@ def each_switched():
     with open(SWITCH) as f:
         for line in f:
             kind, path = line.split()
-            yield kind, path, live(path), "/fw/old/" + path, "/fw/new/" + path
+            yield kind, path, live(path), "fw/old/" + path, "fw/new/" + path
 
 
 def switch():

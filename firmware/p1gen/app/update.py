@@ -14,10 +14,10 @@ from p1gen import ticks
 from p1gen.app.aio import const, sleep_ms
 from p1gen.app.files import write_atomic
 
-BOOT = "/fw/boot.json"
-SWITCH = "/fw/switch.txt"
-NEW = "/fw/new"
-OLD = "/fw/old"
+BOOT = "fw/boot.json"  # paths relative to the flash's root, the current folder (as config.json)
+SWITCH = "fw/switch.txt"
+NEW = "fw/new"
+OLD = "fw/old"
 CONFIRM_S = 60
 _GRACE_MS = const(120000)  # on trial and still not confirmed this long after confirm_s: reset
 _GUARD_MS = const(150)  # no flash write this close to a telegram's deadline (its composing, an erase)
@@ -40,7 +40,7 @@ def record():
 
 def save(rec):
     try:
-        os.mkdir("/fw")
+        os.mkdir("fw")
     except OSError:
         pass
     write_atomic(BOOT, json.dumps(rec))
@@ -49,7 +49,7 @@ def save(rec):
 
 def live(path):
     """Where a firmware file (board.py, p1gen/..., microdot/...) lives on the board."""
-    return "/board.py" if path == "board.py" else "/lib/" + path
+    return path if path == "board.py" else "lib/" + path
 
 
 def status():

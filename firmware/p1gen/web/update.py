@@ -33,7 +33,7 @@ _PIECE = const(2048)
 _PAGE = const(12)
 _RESET_MS = const(500)
 TOPS = ("p1gen", "microdot")
-LISTING = "/fw/received.txt"  # "path size sha256" for each file received and verified
+LISTING = "fw/received.txt"  # "path size sha256" for each file received and verified
 _NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 
 _job = []  # the update running now, at most one
@@ -82,9 +82,9 @@ def _files():
     """The running firmware's files, sorted."""
     out = []
     for top in TOPS:
-        _walk("/lib/" + top, top + "/", out)
+        _walk("lib/" + top, top + "/", out)
     try:
-        os.stat("/board.py")
+        os.stat("board.py")
         out.append("board.py")
     except OSError:
         pass
@@ -125,10 +125,10 @@ async def _clear(device):
 
 
 def _makedirs(path):
-    parts = path.split("/")[1:-1]
+    parts = path.split("/")[:-1]
     for i in range(1, len(parts) + 1):
         try:
-            os.mkdir("/" + "/".join(parts[:i]))
+            os.mkdir("/".join(parts[:i]))
         except OSError:
             pass
 
@@ -183,7 +183,7 @@ async def _begin(device, body):
     _job[:] = []
     await _clear(device)
     _makedirs(slots.NEW + "/x")
-    stat = os.statvfs("/")
+    stat = os.statvfs(".")
     free = stat[0] * stat[3]
     keep = body.get("keep", body["bytes"])  # of what is sent, the files the firmware does not have yet
     need = (keep if type(keep) is int else body["bytes"]) + 8 * stat[0]  # the lists, the record, folders
@@ -222,7 +222,7 @@ async def _file(device, job, req):
     if offset == 0:
         if not _spend(job, size):
             return error(413, "more bytes than the update said it has")
-        stat = os.statvfs("/")
+        stat = os.statvfs(".")
         if size + 2 * stat[0] > stat[0] * stat[3]:
             return error(507, "not enough flash for %s: %d KB free (update over USB)" % (path, stat[0] * stat[3] // 1024))
         current = job.file = [path, size, digest, hashlib.sha256(), 0]
