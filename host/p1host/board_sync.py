@@ -1,6 +1,7 @@
 """Make the board hold exactly an image: list what it has (size and SHA-256 of every managed
 file), plan what to write and remove, check the flash has room, apply the plan. Files outside
-/lib/p1gen, /lib/microdot and /fw (updates over Wi-Fi) other than /main.py, /board.py and /config.json are never touched."""
+/lib/p1gen, /lib/microdot and /fw (what updates over Wi-Fi leave) other than /main.py, /board.py
+and /config.json are never touched."""
 import ast
 import hashlib
 

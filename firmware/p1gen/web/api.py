@@ -319,7 +319,7 @@ async def malformed(req):
 
 
 async def crashed(req, exc=None):
-    return error(500, "internal error; the telegrams carry on %r" % (exc,))
+    return error(500, "internal error; the telegrams carry on")
 
 
 async def out_of_memory(req, exc):

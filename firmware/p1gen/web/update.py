@@ -32,6 +32,7 @@ _IDLE_MS = const(30000)  # an update without a request this long gives way to a 
 _PIECE = const(2048)
 _PAGE = const(12)
 _RESET_MS = const(500)
+_PART = ".part"  # a file while it arrives
 TOPS = ("p1gen", "microdot")
 LISTING = "fw/received.txt"  # "path size sha256" for each file received and verified
 _NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
@@ -234,20 +235,26 @@ async def _file(device, job, req):
         job.file = None
         return error(413, "%s: more than its %d bytes" % (path, size))
     await slots.flash_turn(device, target, len(data))
-    with open(target, "ab" if offset else "wb") as f:
-        f.write(data)
+    try:
+        with open(target + _PART, "ab" if offset else "wb") as f:
+            f.write(data)
+    except OSError as e:
+        job.file = None
+        return error(507, "%s not written (%s): is the flash full? (update over USB)" % (path, e))
     current[3].update(data)
     current[4] += len(data)
     if current[4] < size:
         return reply({"have": current[4]})
     job.file = None
+    await slots.flash_turn(device, None, None)
     if binascii.hexlify(current[3].digest()).decode() != digest:
-        os.remove(target)
+        os.remove(target + _PART)
         return error(400, "%s: its sha256 does not match: not kept" % path)
-    await _list_verified(device, path, size, digest)
     if await _hash(slots.live(path)) == (size, digest):  # the firmware has it already
-        await slots.flash_turn(device, None, None)
-        os.remove(target)
+        os.remove(target + _PART)
+    else:
+        os.rename(target + _PART, target)  # only whole, checked files are ever under their name
+    await _list_verified(device, path, size, digest)
     return reply({"have": size})
 
 
@@ -277,6 +284,7 @@ async def _commit(device, job, body):
         return error(400, "remove: a list of firmware files")
     staged = []
     _walk(slots.NEW, "", staged)
+    staged = [p for p in staged if not p.endswith(_PART)]
     lines = ["%s %s\n" % ("replace" if _exists(slots.live(p)) else "add", p) for p in staged]
     lines += ["remove %s\n" % p for p in removed if _exists(slots.live(p)) and p not in staged]
     if not lines:
