@@ -128,7 +128,11 @@ def safe_mode_reason(board):
 
 def boot():
     record = read_record()
-    trial = False if exists(SAFE_FLAG) else prepare(record)  # safe mode: nothing moves, nothing counts
+    try:
+        trial = False if exists(SAFE_FLAG) else prepare(record)  # safe mode: nothing moves, nothing counts
+    except Exception as e:  # a record or a list that cannot be read or acted on: run what is there
+        print("p1gen boot: update not finished: %r" % e)
+        trial = False
     try:
         import board  # pyright: ignore[reportMissingImports]  (boards/<board>/board.py, copied to /board.py)
 

@@ -137,12 +137,21 @@ def raw_request(web_port, method, path, body=b"", headers=None):
         return e.code, json.loads(e.read() or b"{}")
 
 
-def board_process(board):
-    """The pid of the unix port behind the emulated board's pty (socat's child)."""
-    pid = board.proc.pid
-    with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-        children = f.read().split()
-    return int(children[0]) if children else None
+def board_process(board, timeout=10):
+    """The pid of the unix port behind the emulated board's pty (socat's child); while the board
+    resets, the next one's."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid = board.proc.pid
+        try:
+            with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                children = f.read().split()
+            if children:
+                return int(children[0])
+        except OSError:
+            pass
+        time.sleep(0.02)
+    raise AssertionError("the emulated board has no process")
 
 
 def firmware_on(board):
@@ -193,7 +202,10 @@ def power_cuts(board, web_port, cuts, seed=1, say=print):
         time.sleep(at)
         pid = board_process(board)
         resets = board.resets
-        os.kill(pid, signal.SIGKILL)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:  # it reset just now: the cut falls on the next boot
+            os.kill(board_process(board), signal.SIGKILL)
         deadline = time.monotonic() + 10
         while board.resets == resets and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -32,8 +32,11 @@ def base(board):
 def test_a_full_update_then_a_one_file_update_then_a_no_op(usb_board):
     board = usb_board
     new = image(NEW)
-    first = ota.update(base(board), PASSWORD, new, NEW, "host", confirm_s=2, wait=60, log=lambda _: None,
-                       send_all=True)
+    with LineWatch(board.uart) as line:  # while the files are sent and checked: no telegram left out
+        first = ota.update(base(board), PASSWORD, new, NEW, "host", confirm_s=2, wait=0, log=lambda _: None,
+                           send_all=True)
+    assert len(line.ends) > 3 and line.longest_gap_s() < 1.5, line.ends
+    ota.wait_confirmed(base(board), NEW, 60)
     assert first["files_sent"] == len(new) - 1 and first["sent_bytes"] > 150000, first  # all but main.py
     state = status(board.web_port)["update"]
     assert state["running"] == NEW and state["previous"] == VERSION
@@ -46,13 +49,10 @@ def test_a_full_update_then_a_one_file_update_then_a_no_op(usb_board):
     assert telegrams(board.uart)[-1].P1_MESSAGE_HEADER.value == "50"
 
     edited = image(VERSION + "+two", {"telegram/crc.py": lambda t: t + "\nEDITED = 1\n"})
-    with LineWatch(board.uart) as line:  # while the files are sent and checked: no telegram left out
-        second = ota.update(base(board), PASSWORD, edited, VERSION + "+two", "host", confirm_s=2, wait=0,
-                            log=lambda _: None)
+    second = ota.update(base(board), PASSWORD, edited, VERSION + "+two", "host", confirm_s=2, wait=60,
+                        log=lambda _: None)
     assert second["files_sent"] == 2, second  # p1gen/__init__ (the version) and p1gen/telegram/crc
     assert second["sent_bytes"] < 20000, second
-    assert line.longest_gap_s() < 1.5, line.ends
-    ota.wait_confirmed(base(board), VERSION + "+two", 60)
     state = status(board.web_port)["update"]
     assert state["running"] == VERSION + "+two" and state["previous"] == NEW
     assert board.files()["/lib/p1gen/telegram/crc.mpy"] == edited["/lib/p1gen/telegram/crc.mpy"]
