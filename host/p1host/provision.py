@@ -104,24 +104,18 @@ def run(args):
 
 def run_over_wifi(args):
     from p1host import ota
-    from p1host.status import PASSWORD_ENV, base_url
+    from p1host.status import PASSWORD_ENV, base_url, fetch_status
 
     values = load_config(args.config)[1] if args.config else {}
     base = base_url(args.host)
     port = (values.get("web") or {}).get("port", 80)
     if ":" not in base.split("://", 1)[1] and port != 80:
         base += ":%d" % port
-    board_name = None if args.board == "auto" else args.board
-    image = build_image(board_name or _board_of(base))
     password = os.environ.get(PASSWORD_ENV) or _web_password(values)
+    board_name = None if args.board == "auto" else args.board
+    image = build_image(board_name or fetch_status(base, 5, password)["board"])
     ota.update(base, password, image, __version__, board_name, args.confirm_s, args.dry_run, args.wait)
     return 0
-
-
-def _board_of(base):
-    from p1host.status import fetch_status
-
-    return fetch_status(base, 5)["board"]
 
 
 def load_config(path):
