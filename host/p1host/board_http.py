@@ -1,6 +1,7 @@
 """A running board's update API over HTTP (p1gen/web/update.py on the board; docs/update.md):
 log in, list its firmware's files, send the ones that change, switch. Used by `p1gen provision --host`."""
 import hashlib
+import json
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -32,7 +33,7 @@ class BoardHttp:
 
     def call(self, path, body=None, method=None):
         if body is not None:
-            self.sent += len(webapi.json.dumps(body))
+            self.sent += len(json.dumps(body))
         try:
             return webapi.call(self.base + path, body, self.timeout, {"Cookie": self.cookie}, method)[0]
         except webapi.WebError as e:
@@ -67,7 +68,7 @@ class BoardHttp:
         self.sent += len(data)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as res:
-                return webapi.json.loads(res.read())
+                return json.loads(res.read())
         except urllib.error.HTTPError as e:
             raise CommandError("%s answered HTTP %d: %s" % (self.base + path.split("?")[0], e.code,
                                                              webapi._error_text(e)))

@@ -19,8 +19,8 @@ POLL_S = 1
 def update(base, password, image, version, board_name=None, confirm_s=60, dry_run=False, wait=120, log=print,
            send_all=False):
     """Update the board at ``base`` to ``image`` ({board path: bytes}); return a summary dict
-    (seconds in all and until the switch, bytes sent, files sent, the result). ``send_all``: every file, changed or not
-    (the board keeps only those that differ)."""
+    (seconds in all and until the switch, bytes sent, files sent, the result). ``send_all``:
+    every file, changed or not (the board keeps only those that differ)."""
     start = time.monotonic()
     board = board_http.BoardHttp(base, password)
     state = board.call("/api/status")
@@ -31,22 +31,22 @@ def update(base, password, image, version, board_name=None, confirm_s=60, dry_ru
     files = board_http.firmware_files(image)
     on_board = board.running_files()
     plan = Plan(files, on_board, board_http.FIRMWARE_DIRS)
-    removals = plan.removals
     log("p1gen %s for %s; the board runs p1gen %s" % (version, state.get("board"), state.get("version")))
     log(plan.summary())
-    summary = {"seconds": 0.0, "sent_s": 0.0, "sent_bytes": 0, "files_sent": len(files) if send_all else len(plan.writes),
-               "result": None}
+    summary = {"seconds": 0.0, "sent_s": 0.0, "sent_bytes": 0, "result": None,
+               "files_sent": len(files) if send_all else len(plan.writes)}
     if dry_run:
         for path in plan.writes:
             log("  would send %s" % path)
-        for path in removals:
+        for path in plan.removals:
             log("  would remove %s" % path)
         return summary
-    if not plan.writes and not removals and state.get("version") == version and not send_all:
+    if not plan.writes and not plan.removals and state.get("version") == version and not send_all:
         summary["result"] = "nothing to update: the board runs p1gen %s with these very files" % version
         log(summary["result"])
         return summary
-    board_http.send(board, files, files if send_all else plan.writes, plan.writes, removals, version, confirm_s)
+    board_http.send(board, files, files if send_all else plan.writes, plan.writes, plan.removals, version,
+                    confirm_s)
     summary["sent_bytes"] = board.sent
     summary["sent_s"] = time.monotonic() - start
     log("sent and switched (%d KB sent); the board resets into p1gen %s" % ((board.sent + 1023) // 1024, version))

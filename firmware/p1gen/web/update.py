@@ -225,7 +225,8 @@ async def _file(device, job, req):
             return error(413, "more bytes than the update said it has")
         stat = os.statvfs(".")
         if size + 2 * stat[0] > stat[0] * stat[3]:
-            return error(507, "not enough flash for %s: %d KB free (update over USB)" % (path, stat[0] * stat[3] // 1024))
+            return error(507, "not enough flash for %s: %d KB free (update over USB)" % (
+                path, stat[0] * stat[3] // 1024))
         current = job.file = [path, size, digest, hashlib.sha256(), 0]
         _makedirs(target)
     elif current is None or current[0] != path or current[4] != offset:
