@@ -39,16 +39,20 @@ def timed_update(board, web_port, files, version, send_all):
     return summary, sending.longest_gap_s(), reset.longest_gap_s()
 
 
+def _gap(seconds):
+    return "(one telegram or none)" if seconds is None else "%.2f s" % seconds
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cuts", type=int, default=30)
+    parser.add_argument("--cuts", type=int, default=30, help="power cuts (0: none)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="p1gen-bench-") as work:
         web_port = runner.free_port()
         cfg = os.path.join(work, "config.json")
         with open(cfg, "w") as f:
             json.dump(config(web_port), f)
-        for run in ("updates", "cuts"):
+        for run in ("updates", "cuts") if args.cuts else ("updates",):
             folder = os.path.join(work, run)
             os.mkdir(folder)
             with EmuBoard(folder, env={"P1GEN_MODELS": "1"}) as board:
@@ -60,9 +64,9 @@ def main():
                                                    ("one-file update", one, False)):
                         summary, sending, every = timed_update(board, web_port, files, VERSION + "+full", send_all)
                         print("%-30s %3d files, %6.1f KB sent, %5.1f s to send and switch, %5.1f s until "
-                              "confirmed; longest telegram gap %.2f s while sending, %.2f s across the reset"
+                              "confirmed; longest telegram gap %s while sending, %s across the reset"
                               % (label + ":", summary["files_sent"], summary["sent_bytes"] / 1024.0,
-                                 summary["sent_s"], summary["seconds"], sending or 0, every or 0))
+                                 summary["sent_s"], summary["seconds"], _gap(sending), _gap(every)))
                     print("(until confirmed: the reset, then 2 s on trial here, 60 s by default)")
                 else:
                     start = time.monotonic()
