@@ -203,3 +203,9 @@ def test_power_cuts_during_updates_leave_one_whole_firmware_and_the_config(usb_b
 
     outcomes = power_cuts(usb_board, usb_board.web_port, cuts=4, seed=16, say=lambda _: None)
     assert len(outcomes) == 3
+
+
+def test_a_board_config_the_new_firmware_would_refuse_stops_the_update_before_anything_is_written():
+    ota._check_config({"web": {"port": 80}, "control": {"policy": "fixed"}})  # the board's, secrets left out
+    with pytest.raises(CommandError, match=r"not valid for the new firmware .*wifi\.sid: unknown key.*nothing was"):
+        ota._check_config({"wifi": {"sid": "home"}})
