@@ -1,12 +1,13 @@
 """Make the board hold exactly an image: list what it has (size and SHA-256 of every managed
 file), plan what to write and remove, check the flash has room, apply the plan. Files outside
-/lib/p1gen and /lib/microdot other than /main.py, /board.py and /config.json are never touched."""
+/lib/p1gen, /lib/microdot and /fw (what updates over Wi-Fi leave) other than /main.py, /board.py
+and /config.json are never touched."""
 import ast
 import hashlib
 
 from p1host.errors import CommandError
 
-MANAGED_DIRS = ("/lib/p1gen", "/lib/microdot")
+MANAGED_DIRS = ("/lib/p1gen", "/lib/microdot", "/fw")  # /fw: what updates over Wi-Fi staged (docs/update.md)
 CONFIG_PATH = "/config.json"
 FLASH_MARGIN = 4 * 4096  # littlefs metadata and the temporary config file
 
@@ -64,11 +65,12 @@ def list_board_files(board):
 class Plan:
     """What to write and what to remove so the board holds exactly ``files``."""
 
-    def __init__(self, files, on_board):
+    def __init__(self, files, on_board, managed=MANAGED_DIRS):
+        """managed: the prefixes of the paths the plan may remove."""
         self.files = files
         self.on_board = on_board
         self.writes = [p for p in sorted(files) if on_board.get(p, (None, None))[1] != _sha256(files[p])]
-        self.removals = sorted(p for p in on_board if p not in files and p.startswith(MANAGED_DIRS))
+        self.removals = sorted(p for p in on_board if p not in files and p.startswith(managed))
         self.unchanged = len(files) - len(self.writes)
 
     def summary(self):

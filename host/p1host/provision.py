@@ -1,4 +1,5 @@
-"""`p1gen provision`: install the firmware and a config on a board over USB.
+"""`p1gen provision`: install the firmware and a config on a board over USB, or update a
+running board's firmware over Wi-Fi (--host).
 
 The board gets the layout the firmware expects:
 
@@ -11,10 +12,19 @@ The board gets the layout the firmware expects:
 The talking is done by mpremote's serial transport (raw REPL); only files whose
 SHA-256 differs from the board's are written, files the new firmware no longer
 has are removed from /lib/p1gen and /lib/microdot, and nothing else on the
-flash is touched. The previous /config.json is kept as /config.json.bak.
+flash is touched. The previous /config.json is kept as /config.json.bak. Files an
+update over Wi-Fi left under /fw are removed: after a USB provision the firmware it
+installed is the one that runs.
+
+With --host NAME (a name such as garage.local, or an IP address, with :PORT when the
+board's web.port is not 80) the board is updated over Wi-Fi through its web API: the
+same image and the same plan, its config untouched, the new firmware on trial until it
+has run --confirm-s seconds, else rolled back (docs/update.md). It needs the web
+password (the --config file's web.password, or the environment variable P1GEN_PASSWORD).
 """
 import argparse
 import json
+import os
 
 from p1gen import __version__
 from p1host.board_image import build_image, check_micropython, mpy_cross_version
@@ -27,8 +37,14 @@ from p1host.errors import CommandError
 def add_arguments(parser):
     parser.description = __doc__.split("\n\n", 1)[1].strip()
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("--config", required=True, metavar="FILE",
-                        help="the config JSON to install (see the README's configuration reference)")
+    parser.add_argument("--config", metavar="FILE",
+                        help="the config JSON to install (see the README's configuration reference); with "
+                             "--host it is only checked, and gives the web password and port")
+    parser.add_argument("--host", metavar="NAME",
+                        help="update the board at this address over Wi-Fi (e.g. garage.local or 192.168.1.50:8080)")
+    parser.add_argument("--confirm-s", type=int, default=60, metavar="SECONDS",
+                        help="--host: how long the new firmware must send telegrams with its web server up "
+                             "before it counts as good (default 60)")
     parser.add_argument("--port", default="auto",
                         help="the board's USB serial port, e.g. /dev/ttyACM0 or COM5 (default: auto, "
                              "the first Raspberry Pi USB device)")
@@ -44,6 +60,10 @@ def add_arguments(parser):
 
 
 def run(args):
+    if args.host:
+        return run_over_wifi(args)
+    if not args.config:
+        raise CommandError("--config FILE is needed to provision over USB")
     config_text, values = load_config(args.config)
     port = find_port(args.port)
     with open_board(port) as board:
@@ -79,6 +99,22 @@ def run(args):
         print("waiting for the firmware's first telegram%s" % (" (status: %s)" % url if url else ""), flush=True)
         print(wait_until_running(board.transport.serial, port, args.wait, url, _web_password(values), __version__))
     print("provisioned %s on %s" % (board_name, port))
+    return 0
+
+
+def run_over_wifi(args):
+    from p1host import ota
+    from p1host.status import PASSWORD_ENV, base_url, fetch_status
+
+    values = load_config(args.config)[1] if args.config else {}
+    base = base_url(args.host)
+    port = (values.get("web") or {}).get("port", 80)
+    if ":" not in base.split("://", 1)[1] and port != 80:
+        base += ":%d" % port
+    password = os.environ.get(PASSWORD_ENV) or _web_password(values)
+    board_name = None if args.board == "auto" else args.board
+    image = build_image(board_name or fetch_status(base, 5, password)["board"])
+    ota.update(base, password, image, __version__, board_name, args.confirm_s, args.dry_run, args.wait)
     return 0
 
 

@@ -109,6 +109,10 @@ def format_status(s):
         ("wifi", _wifi(s.get("wifi"))),
         ("tasks", _tasks(s.get("tasks"))),
     ]
+    update = s.get("update") or {}
+    if update.get("last_result") or update.get("previous"):
+        rows.append(("update", "%s, before it %s; %s" % (update.get("state", "-"), update.get("previous") or "-",
+                                                         update.get("last_result") or "-")))
     boot = s.get("boot") or {}
     if boot.get("reason"):
         rows.append(("last reset", "%s (%s)" % (boot["reason"], boot.get("reset_cause") or "-")))

@@ -80,7 +80,10 @@ class EmuBoard:
                 self.resets += 1
                 if self._stopping.wait(0.3):  # USB enumeration
                     return
-                self._plug_in()
+                try:
+                    self._plug_in()
+                except RuntimeError:  # it died while it started (a power cut then): again
+                    pass
 
     def stop(self):
         self._stopping.set()

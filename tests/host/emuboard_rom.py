@@ -70,10 +70,9 @@ def _run_main():
         exec(open("main.py").read(), {"__name__": "__main__"})
     except KeyboardInterrupt:
         print("KeyboardInterrupt")
-    except SystemExit:  # the firmware asked for a reset (the unix port has no machine.reset)
-        import machine
-
-        machine.soft_reset()
+    except SystemExit:  # the firmware asked for a reset (the unix port has no machine.reset): the
+        # process ends (machine.soft_reset() would leave it at the REPL while -i is in force)
+        os.system("kill -9 $PPID")  # the unix port has no os.kill: the shell's parent is this process
     except Exception as e:
         sys.print_exception(e)
 

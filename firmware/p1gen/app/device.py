@@ -33,6 +33,13 @@ def _age(now, t):
     return None if t is None else ticks.diff(now, t)
 
 
+def _update_status():
+    """The running firmware, the one before it, the last update's result (p1gen.app.update)."""
+    from p1gen.app import update
+
+    return update.status()
+
+
 def _without_policy(control):
     out = dict(control)
     out.pop("policy", None)
@@ -131,6 +138,7 @@ class Device:
             "mqtt": self.mqtt,
             "ev": self.ev,
             "tasks": dict((task.NAME, task.status(now)) for task in tasks.values()),
+            "update": _update_status(),
         }
 
     def _control_status(self):

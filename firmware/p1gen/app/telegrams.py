@@ -44,7 +44,9 @@ class Telegrams(Task):
         # save(now_ms), called between telegrams: see run()
         self.savers = [self.out.save_energy, lambda now: learned.keep(device.controller, now)]
         self.pacer = None
-        self.wdt = None
+        self.wdt = getattr(device.board, "trial_wdt", None)  # main.py's, on a new firmware's trial boot
+        if getattr(device.board, "on_trial", False):  # a new firmware confirms itself (p1gen.app.update)
+            self.savers.append(self._confirmation)
         self.line_free_ms = None  # when the last telegram has left the UART
         self._clock_set = utc_now() is not None
         super().__init__(device, supervisor)
@@ -116,6 +118,16 @@ class Telegrams(Task):
                 except OSError as e:
                     tg["last_error"] = "not saved: %s" % e
             gc.collect()  # now, between telegrams, rather than when an allocation fails
+
+    def _confirmation(self, now):
+        """Once the app is up (its web server started or failed): the confirmation of a new
+        firmware takes this saver's place (imported only then: the heap is planned by then)."""
+        web = self.device.web
+        if web["running"] or web["error"]:
+            from p1gen.app.update import Confirmation
+
+            self.savers[-1] = Confirmation(self.device).save
+            self.savers[-1](now)
 
     def flush(self):
         """Block until the UART has sent everything (at most one telegram's line time): call

@@ -288,6 +288,20 @@ def _policy_view(device):
     return out
 
 
+async def update_step(req, step):
+    """The update over Wi-Fi (p1gen.web.update, imported at its first use)."""
+    if not _session(req):
+        return _login_needed(req, "log in first")
+    body = None
+    if req.method == "POST" and step != "file":
+        body, bad = _json_body(req)
+        if bad:
+            return bad
+    from p1gen.web import update
+
+    return await update.handle(req, step, body)
+
+
 async def not_found(req):
     return error(404, "no such page or API: see docs/web.md")
 
@@ -327,6 +341,7 @@ ROUTES = (
     ("/api/schema", ("GET",), schema_get),
     ("/api/history", ("GET",), history_get),
     ("/ev_state", ("POST",), ev_state),
+    ("/api/update/<step>", ("GET", "POST"), update_step),
 )
 ERRORS = ((404, not_found), (405, not_allowed), (413, too_large), (400, malformed), (500, crashed),
           (MemoryError, out_of_memory), (Exception, crashed))
