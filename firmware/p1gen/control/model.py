@@ -27,12 +27,14 @@ _MAX_LIMITS = 24
 _RAMPING_MS = 3000
 _CAR_MS = 1000  # a car takes about a second to follow a new limit
 _MAX_PERIOD_MS = 10000  # the slowest charge point takes a telegram every 10 s
+_MAX_GAP_MS = 15000
+_SAME_MA = 200
 KEYS = ("response_ms", "period_ms", "ramp_ma_s", "start_ms", "min_ma")
 
 
 class Model:
     __slots__ = ("response_ms", "period_ms", "ramp_ma_s", "start_ms", "min_ma", "learned", "fixed", "_limits",
-                 "_meas_at", "_meas_ma", "_prev_ma", "_cuts", "_step", "_resp_max", "_steady")
+                 "_lows", "_meas_at", "_meas_ma", "_prev_ma", "_cuts", "_step", "_resp_max", "_steady", "_gap")
 
     def __init__(self, settle_ms=0, min_ma=0, guess_min_ma=6000):
         """settle_ms, min_ma: set by the user (0: learn them); guess_min_ma: the minimum to try first."""
@@ -44,6 +46,7 @@ class Model:
         self.fixed = (("response_ms",) if settle_ms else ()) + (("min_ma",) if min_ma else ())
         self.learned = {}  # what was learned here (or imported), by key
         self._limits = []  # (tick, limit mA) the telegrams implied, oldest first
+        self._lows = []  # (tick, mA) the least limit each telegram may have set, oldest first
         self._meas_at = None
         self._meas_ma = 0
         self._prev_ma = 0
@@ -51,6 +54,7 @@ class Model:
         self._step = None  # (tick, car before, limit) of the last step whose answer is awaited
         self._resp_max = 0
         self._steady = False  # the last two measurements saw the car at the same current
+        self._gap = 0  # ms between the last two measurements' samples
 
     # -- learning ------------------------------------------------------------
 
@@ -105,6 +109,8 @@ class Model:
     def measured(self, at_ms, car_ma):
         """A fresh measurement: the car drew ``car_ma`` at tick ``at_ms``."""
         self._steady = self._meas_at is not None and abs(car_ma - self._meas_ma) < 300
+        gap = 0 if self._meas_at is None else ticks.diff(at_ms, self._meas_at)
+        self._gap = gap if 0 < gap < _MAX_GAP_MS else _MAX_GAP_MS if gap > 0 else 0
         self._prev_ma = self._meas_ma
         self._cuts = 0
         self._meas_at = at_ms
@@ -112,26 +118,39 @@ class Model:
         # a limit older than the response is in the measurement; one a little older may still
         # be moving the car (it ramps)
         limits = self._limits
-        while limits and ticks.diff(at_ms, limits[0][0]) > self.response_ms + self.period_ms + _RAMPING_MS:
-            limits.pop(0)
+        keep = self.response_ms + self.period_ms + self._gap + _RAMPING_MS
+        for limits in (self._limits, self._lows):
+            while limits and ticks.diff(at_ms, limits[0][0]) > keep:
+                limits.pop(0)
 
-    def offered(self, now_ms, limit_ma, low_ma, car_ma, headroom_ma):
-        """A telegram offered ``headroom_ma``, implying ``limit_ma`` now (``low_ma`` if the car is
-        lower than predicted, ``car_ma``)."""
+    def offered(self, now_ms, limit_ma, car_ma, headroom_ma):
+        """A telegram offered ``headroom_ma``, implying ``limit_ma`` now (the car predicted at ``car_ma``)."""
         if headroom_ma < 0:
             self._cuts += headroom_ma
         limits = self._limits
-        if limits and limits[-1][1] == limit_ma and limits[-1][2] == low_ma:
+        if limits and limits[-1][1] == limit_ma:
             return
-        limits.append((now_ms, limit_ma, low_ma))
+        limits.append((now_ms, limit_ma))
         if len(limits) > _MAX_LIMITS:
             limits.pop(0)
         if abs(limit_ma - car_ma) >= 1000 and self._step is None and self._steady:
             self._step = (now_ms, car_ma, limit_ma)
 
+    def paired(self, now_ms, low_ma):
+        """A telegram may have set a limit as low as ``low_ma`` (a charge point pairing it with the car's
+        current when it reads it re-pins a trough: the low lives on)."""
+        lows = self._lows
+        if lows and -_SAME_MA < low_ma - lows[-1][1] < _SAME_MA:
+            lows[-1] = (now_ms, lows[-1][1] if lows[-1][1] < low_ma else low_ma)
+            return
+        lows.append((now_ms, low_ma))
+        if len(lows) > _MAX_LIMITS:
+            lows.pop(0)
+
     def forget(self):
         """The charge point paused: no limit of ours is in force."""
         self._limits = []
+        self._lows = []
         self._cuts = 0
         self._step = None
 
@@ -172,11 +191,14 @@ class Model:
         in force (on the safe side of the learned delays: a charge point's delay varies), and a
         charge point's own meter may still show the previous measurement's current."""
         low = self._meas_ma if self._meas_ma < self._prev_ma else self._prev_ma
-        horizon = self.response_ms + self.period_ms + _CAR_MS
+        # a limit offered up to the gap between two samples before this one may have taken the car
+        # through a trough neither sample shows (and a charge point pairing a telegram with the car's
+        # current when it reads it holds the car there)
+        horizon = self.response_ms + self.period_ms + self._gap + _CAR_MS
         # a charge point that adds each telegram's headroom to the car's current when it applies
         # it takes every cut offered since the measurement
         cut = low + self._cuts
-        for at, _, limit in self._limits:
+        for at, limit in self._lows:
             if limit < low and ticks.diff(at, self._meas_at) > -horizon:
                 low = limit
         low = cut if cut < low else low
