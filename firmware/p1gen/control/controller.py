@@ -44,6 +44,7 @@ class Controller:
         self._fresh = False
         self._rise = 0  # full: the car's rise since the measurement added to the report
         self.car_now_ma = 0  # the car's current predicted for now (the estimate between measurements)
+        self.data_request = None  # the app sets it every telegram: True, False, or None (no pin wired)
         self.error = None
 
     def set_policy(self, name, settings=None):
@@ -116,6 +117,7 @@ class Controller:
     def _step(self, ctx, now_ms):
         s = self.settings
         law = self._law
+        law.data_request = self.data_request
         model = self.model
         fuse = s["fuse_a"] * 1000
         sit = Situation(ctx, now_ms, s["stale_s"] * 1000, s["phases"], s["car_phases"], law.min_ma, law.start_ma(),

@@ -15,10 +15,12 @@ rising current then still lands on ``L``, whatever its delay.
   last stop (asked for or not) at the earliest.
 - starting: ``L`` = the minimum + 1 A, offered in full until a measurement
   shows the car drawing. Never while the smoothed budget is under the start
-  threshold. No car current within the learned start time: the charge
-  point's minimum is higher than thought (8 A is the other common value),
-  and the start is tried again there; failing that too, the car is done (full,
-  or unplugged): the next start waits 15 minutes more.
+  threshold. No car current within the learned start time while Data
+  Request stayed high (or is not wired): the charge point's minimum is higher
+  than thought (8 A is the other common value), and the start is tried again
+  there; failing that too, or with Data Request low at any time (no charge
+  point read the offer), the car is done (full, or unplugged) or nobody
+  listens: the next start waits 15 minutes more and nothing is learned.
 - charging: on each fresh measurement ``L`` moves towards the budget by
   ``gain_pct`` per second the data covers, nothing inside the deadband. While
   the budget is below the minimum the car is held 0.5 A above it. Whatever
@@ -64,6 +66,8 @@ class Law:
         self._started = None  # tick of the first start offer
         self._short_since = None  # tick since which the car has stayed under its limit
         self._backoff = 0  # extra wait before the next start after one the car did not take
+        self.data_request = None  # the charge point's Data Request line: True, False, None (not wired)
+        self._unheard = False  # Data Request was low during this start: it says nothing of the minimum
         self.configure(settings)
 
     def configure(self, s):
@@ -142,9 +146,12 @@ class Law:
             if not (fresh and car_meas >= _DRAWING_MA):
                 if self.smoothed < start:
                     return self.pause(now_ms)
+                if self.data_request is False:
+                    self._unheard = True
                 if ticks.diff(now_ms, self._started) > self._give_up_ms():
                     m = self.model
-                    if self.min_ma >= _SECOND_MIN_MA or "start_ms" in m.learned or "min_ma" in m.fixed:
+                    if self._unheard or self.min_ma >= _SECOND_MIN_MA or "start_ms" in m.learned \
+                            or "min_ma" in m.fixed:
                         self._backoff = _GIVEN_UP_MS  # the car does not charge (full, or not plugged in)
                         return self.pause(now_ms)
                     m.set("min_ma", _SECOND_MIN_MA)
@@ -180,6 +187,7 @@ class Law:
     def _start(self, now_ms):
         self.state = STARTING
         self._started = now_ms
+        self._unheard = self.data_request is False
         self._since = None
         self._short_since = None
         self.limit = self.min_ma + _FLOOR_MA

@@ -46,7 +46,7 @@ class Model:
         self.fixed = (("response_ms",) if settle_ms else ()) + (("min_ma",) if min_ma else ())
         self.learned = {}  # what was learned here (or imported), by key
         self._limits = []  # (tick, limit mA) the telegrams implied, oldest first
-        self._lows = []  # (tick, mA) the least limit each telegram may have set, oldest first
+        self._lows = []  # [first tick, last tick, mA]: the least limit telegrams may have set, oldest first
         self._meas_at = None
         self._meas_ma = 0
         self._prev_ma = 0
@@ -109,6 +109,11 @@ class Model:
     def measured(self, at_ms, car_ma):
         """A fresh measurement: the car drew ``car_ma`` at tick ``at_ms``."""
         self._steady = self._meas_at is not None and abs(car_ma - self._meas_ma) < 300
+        if self._steady:
+            # the car stayed put between two samples: a trough that began a response before the
+            # earlier one does not hold it (it would have moved), whatever telegrams re-pinned since
+            since = ticks.add(self._meas_at, -self.response_ms)
+            self._lows = [e for e in self._lows if ticks.diff(e[0], since) > 0 or e[2] >= car_ma - _SAME_MA]
         gap = 0 if self._meas_at is None else ticks.diff(at_ms, self._meas_at)
         self._gap = gap if 0 < gap < _MAX_GAP_MS else _MAX_GAP_MS if gap > 0 else 0
         self._prev_ma = self._meas_ma
@@ -119,9 +124,10 @@ class Model:
         # be moving the car (it ramps)
         limits = self._limits
         keep = self.response_ms + self.period_ms + self._gap + _RAMPING_MS
-        for limits in (self._limits, self._lows):
-            while limits and ticks.diff(at_ms, limits[0][0]) > keep:
-                limits.pop(0)
+        limits = self._limits
+        while limits and ticks.diff(at_ms, limits[0][0]) > keep:
+            limits.pop(0)
+        self._lows = [e for e in self._lows if ticks.diff(at_ms, e[1]) <= keep]
 
     def offered(self, now_ms, limit_ma, car_ma, headroom_ma):
         """A telegram offered ``headroom_ma``, implying ``limit_ma`` now (the car predicted at ``car_ma``)."""
@@ -137,13 +143,16 @@ class Model:
             self._step = (now_ms, car_ma, limit_ma)
 
     def paired(self, now_ms, low_ma):
-        """A telegram may have set a limit as low as ``low_ma`` (a charge point pairing it with the car's
-        current when it reads it re-pins a trough: the low lives on)."""
+        """A telegram may have set a limit as low as ``low_ma``: a charge point pairing it with the car's
+        current when it reads it re-pins a trough, so a low lives on while telegrams repeat it."""
         lows = self._lows
-        if lows and -_SAME_MA < low_ma - lows[-1][1] < _SAME_MA:
-            lows[-1] = (now_ms, lows[-1][1] if lows[-1][1] < low_ma else low_ma)
+        if lows and -_SAME_MA < low_ma - lows[-1][2] < _SAME_MA:
+            last = lows[-1]
+            last[1] = now_ms
+            if low_ma < last[2]:
+                last[2] = low_ma
             return
-        lows.append((now_ms, low_ma))
+        lows.append([now_ms, now_ms, low_ma])
         if len(lows) > _MAX_LIMITS:
             lows.pop(0)
 
@@ -198,7 +207,7 @@ class Model:
         # a charge point that adds each telegram's headroom to the car's current when it applies
         # it takes every cut offered since the measurement
         cut = low + self._cuts
-        for at, limit in self._lows:
+        for _, at, limit in self._lows:
             if limit < low and ticks.diff(at, self._meas_at) > -horizon:
                 low = limit
         low = cut if cut < low else low
