@@ -108,8 +108,9 @@ class Model:
 
     def measured(self, at_ms, car_ma):
         """A fresh measurement: the car drew ``car_ma`` at tick ``at_ms``."""
+        was = self._steady
         self._steady = self._meas_at is not None and abs(car_ma - self._meas_ma) < 300
-        if self._steady:
+        if self._steady and was and abs(car_ma - self._prev_ma) < 300:
             # the car stayed put between two samples: a trough that began a response before the
             # earlier one does not hold it (it would have moved), whatever telegrams re-pinned since
             since = ticks.add(self._meas_at, -self.response_ms)
