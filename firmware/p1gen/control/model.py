@@ -126,7 +126,7 @@ class Model:
         limits = self._limits
         keep = self.response_ms + self.period_ms + self._gap + _RAMPING_MS
         limits = self._limits
-        while limits and ticks.diff(at_ms, limits[0][0]) > keep:
+        while limits and ticks.diff(at_ms, limits[0][0]) > keep - self._gap:
             limits.pop(0)
         self._lows = [e for e in self._lows if ticks.diff(at_ms, e[1]) <= keep]
 
