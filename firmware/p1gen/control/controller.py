@@ -129,7 +129,7 @@ class Controller:
         budget = None if grid is None else self._policy.budget(sit, self.policy_settings)
         passing = grid is not None and budget is policy.PASS
         following = law.state == "charging" or (passing and meas >= 1000)
-        predicted = model.predict(model.ahead(now_ms)) if following else meas
+        predicted = model.predict(model.ahead(now_ms), passing) if following else meas
         why = None
         age = None if sit.grid_at is None else ticks.diff(now_ms, sit.grid_at)
         margin = 0 if age is None or age <= _OLD_MS else (age - _OLD_MS) * _MARGIN_MA_S // 1000
@@ -161,7 +161,7 @@ class Controller:
                             wanted[i] = want
         out = safety.guard(wanted, grid, self.failsafe_ma())
         offered = fuse - min(out[i] for i in self._car)
-        self.car_now_ma = model.predict(now_ms) if following and law.state != "idle" or passing else meas
+        self.car_now_ma = model.predict(now_ms, passing) if following and law.state != "idle" or passing else meas
         self.estimate.offer(now_ms, offered)
         if passing or law.state != "idle":
             # the least limit it may set: a charge point may pair the telegram with any current the car

@@ -29,6 +29,7 @@ _CAR_MS = 1000  # a car takes about a second to follow a new limit
 _MAX_PERIOD_MS = 10000  # the slowest charge point takes a telegram every 10 s
 _MAX_GAP_MS = 15000
 _SAME_MA = 200
+_DRAWING_MA = 1000  # a car drawing less is not charging
 KEYS = ("response_ms", "period_ms", "ramp_ma_s", "start_ms", "min_ma")
 
 
@@ -128,7 +129,6 @@ class Model:
         limits = self._limits
         while limits and ticks.diff(at_ms, limits[0][0]) > keep - self._gap:
             limits.pop(0)
-        self._lows = [e for e in self._lows if ticks.diff(at_ms, e[1]) <= keep]
 
     def offered(self, now_ms, limit_ma, car_ma, headroom_ma):
         """A telegram offered ``headroom_ma``, implying ``limit_ma`` now (the car predicted at ``car_ma``)."""
@@ -169,32 +169,35 @@ class Model:
         of that moment (the response less the car's own second)."""
         return ticks.add(now_ms, self.response_ms - _CAR_MS if self.response_ms > _CAR_MS else 0)
 
-    def predict(self, now_ms):
-        """The car's current at ``now_ms``, as the model expects it (mA)."""
+    def predict(self, now_ms, moving=False):
+        """The car's current at ``now_ms``, as the model expects it (mA). moving: the car is still on its
+        way to the limit in force when the data was sampled (a charge point restarting it by itself;
+        not a car that stays under its limit)."""
         car = self._meas_ma
         if self._meas_at is None:
             return car
         t = self._meas_at
-        limits = self._limits
-        n = len(limits)
-        for k in range(n):
-            at = ticks.add(limits[k][0], self.response_ms)
+        target = None  # the limit in force when the data was sampled: the car may still be moving towards it
+        for at_ms, limit in self._limits:
+            at = ticks.add(at_ms, self.response_ms)
             if ticks.diff(at, t) <= 0:
-                continue  # in force before the sample: the measurement shows where it took the car
-            until = now_ms if k + 1 == n else ticks.add(limits[k + 1][0], self.response_ms)
-            if ticks.diff(until, now_ms) > 0:
-                until = now_ms
-            dt = ticks.diff(until, at)
-            if dt <= 0:
+                target = limit if moving else None
                 continue
-            target = limits[k][1]
-            if target > car:
-                car = min(target, car + self.ramp_ma_s * dt // 1000)
-            elif target < car:
-                rate = self.ramp_ma_s if self.ramp_ma_s > _DOWN_MA_S else _DOWN_MA_S
-                car = max(target, car - rate * dt // 1000)
-            t = until
-        return car
+            if ticks.diff(at, now_ms) > 0:
+                break
+            car = self._towards(car, target, ticks.diff(at, t))
+            target = limit
+            t = at
+        return self._towards(car, target, ticks.diff(now_ms, t))
+
+    def _towards(self, car, target, dt):
+        """The car's current ``dt`` ms after it drew ``car``, moving towards ``target`` (None: stays)."""
+        if target is None or dt <= 0:
+            return car
+        if target > car:
+            return min(target, car + self.ramp_ma_s * dt // 1000)
+        rate = self.ramp_ma_s if self.ramp_ma_s > _DOWN_MA_S else _DOWN_MA_S
+        return max(target, car - rate * dt // 1000)
 
     def lowest(self):
         """The least the car can draw now: any limit implied since the measurement may already be
