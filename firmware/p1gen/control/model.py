@@ -28,6 +28,7 @@ _RAMPING_MS = 3000
 _CAR_MS = 1000  # a car takes about a second to follow a new limit
 _MAX_PERIOD_MS = 10000  # the slowest charge point takes a telegram every 10 s
 _MAX_GAP_MS = 15000
+_DENSE_MS = 2000  # samples at most this far apart see every trough (a charge point holds one >= 1 s)
 _SAME_MA = 200
 _DRAWING_MA = 1000  # a car drawing less is not charging
 KEYS = ("response_ms", "period_ms", "ramp_ma_s", "start_ms", "min_ma")
@@ -46,7 +47,7 @@ class Model:
         self.min_ma = min_ma or guess_min_ma
         self.fixed = (("response_ms",) if settle_ms else ()) + (("min_ma",) if min_ma else ())
         self.learned = {}  # what was learned here (or imported), by key
-        self._limits = []  # (tick, limit mA) the telegrams implied, oldest first
+        self._limits = []  # (tick, limit mA, car predicted mA) the telegrams implied, oldest first
         self._lows = []  # [first tick, last tick, mA]: the least limit telegrams may have set, oldest first
         self._meas_at = None
         self._meas_ma = 0
@@ -111,33 +112,40 @@ class Model:
         """A fresh measurement: the car drew ``car_ma`` at tick ``at_ms``."""
         was = self._steady
         self._steady = self._meas_at is not None and abs(car_ma - self._meas_ma) < 300
-        if self._steady and was and abs(car_ma - self._prev_ma) < 300:
-            # the car stayed put between two samples: a trough that began a response before the
-            # earlier one does not hold it (it would have moved), whatever telegrams re-pinned since
-            since = ticks.add(self._meas_at, -self.response_ms)
-            self._lows = [e for e in self._lows if ticks.diff(e[0], since) > 0 or e[2] >= car_ma - _SAME_MA]
         gap = 0 if self._meas_at is None else ticks.diff(at_ms, self._meas_at)
         self._gap = gap if 0 < gap < _MAX_GAP_MS else _MAX_GAP_MS if gap > 0 else 0
+        since = None
+        if 0 < gap <= _DENSE_MS:
+            # samples this close see any trough a charge point holds: one that began a response
+            # before this sample and does not show in it is not there
+            since = ticks.add(at_ms, -self.response_ms)
+        elif self._steady and was and abs(car_ma - self._prev_ma) < 300:
+            # sparse samples may catch a swinging car at the same phase each time; three alike, and
+            # a trough that began a response before the second is taken as gone
+            since = ticks.add(self._meas_at, -self.response_ms)
+        if since is not None:
+            self._lows = [e for e in self._lows if ticks.diff(e[0], since) > 0 or e[2] >= car_ma - _SAME_MA]
         self._prev_ma = self._meas_ma
         self._cuts = 0
         self._meas_at = at_ms
         self._meas_ma = car_ma
         # a limit older than the response is in the measurement; one a little older may still
         # be moving the car (it ramps)
+        keep = self.response_ms + self.period_ms + _RAMPING_MS
         limits = self._limits
-        keep = self.response_ms + self.period_ms + self._gap + _RAMPING_MS
-        limits = self._limits
-        while limits and ticks.diff(at_ms, limits[0][0]) > keep - self._gap:
+        while limits and ticks.diff(at_ms, limits[0][0]) > keep:
             limits.pop(0)
+        keep += self._gap  # a trough neither sample shows may be older
+        self._lows = [e for e in self._lows if ticks.diff(at_ms, e[1]) <= keep]
 
     def offered(self, now_ms, limit_ma, car_ma, headroom_ma):
         """A telegram offered ``headroom_ma``, implying ``limit_ma`` now (the car predicted at ``car_ma``)."""
         if headroom_ma < 0:
             self._cuts += headroom_ma
         limits = self._limits
-        if limits and limits[-1][1] == limit_ma:
-            return
-        limits.append((now_ms, limit_ma))
+        if limits and limits[-1][1] == limit_ma and limits[-1][2] == car_ma:
+            return  # the same offer again (one from a car predicted elsewhere counts anew)
+        limits.append((now_ms, limit_ma, car_ma))
         if len(limits) > _MAX_LIMITS:
             limits.pop(0)
         if abs(limit_ma - car_ma) >= 1000 and self._step is None and self._steady:
@@ -178,11 +186,11 @@ class Model:
             return car
         t = self._meas_at
         target = None  # the limit in force when the data was sampled: the car may still be moving towards it
-        for at_ms, limit in self._limits:
-            at = ticks.add(at_ms, self.response_ms)
+        for tick, limit, _ in self._limits:
+            at = ticks.add(tick, self.response_ms)
             if ticks.diff(at, t) <= 0:
                 target = limit if moving else None
-                continue
+                continue  # in force before the sample: the measurement shows where it took the car
             if ticks.diff(at, now_ms) > 0:
                 break
             car = self._towards(car, target, ticks.diff(at, t))
