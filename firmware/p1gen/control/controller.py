@@ -166,15 +166,17 @@ class Controller:
         if passing or law.state != "idle":
             # the least limit it may set: a charge point may pair the telegram with any current the car
             # may have now (a trough between two samples included), down to the lowest
-            low = model.lowest()
+            low = model.lowest() if model.sparse() else meas
             low = (low if low < car_now else car_now) + offered
-            model.paired(now_ms, low if low < law.max_ma else law.max_ma)
+            if model.sparse() or not -_SAME_MA < offered < _SAME_MA:
+                model.paired(now_ms, low if low < law.max_ma else law.max_ma)
             if not -_SAME_MA < offered < _SAME_MA:
                 # the limit the charge point will set: the law's, unless the floor or the rounding moved it
                 implied = car_now + offered
                 if not passing and -_SAME_MA < implied - law.limit < _SAME_MA:
                     implied = law.limit
-                model.offered(now_ms, implied if implied < law.max_ma else law.max_ma, car_now, offered)
+                model.offered(now_ms, implied if implied < law.max_ma else law.max_ma, low if low < law.max_ma else law.max_ma,
+                              car_now, offered)
         self._status = {
             "policy": s["policy"],
             "state": "full" if passing else law.state,

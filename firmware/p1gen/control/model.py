@@ -47,7 +47,7 @@ class Model:
         self.min_ma = min_ma or guess_min_ma
         self.fixed = (("response_ms",) if settle_ms else ()) + (("min_ma",) if min_ma else ())
         self.learned = {}  # what was learned here (or imported), by key
-        self._limits = []  # (tick, limit mA, car predicted mA) the telegrams implied, oldest first
+        self._limits = []  # (tick, limit mA, least limit mA) the telegrams implied, oldest first
         self._lows = []  # [first tick, last tick, mA]: the least limit telegrams may have set, oldest first
         self._meas_at = None
         self._meas_ma = 0
@@ -114,16 +114,10 @@ class Model:
         self._steady = self._meas_at is not None and abs(car_ma - self._meas_ma) < 300
         gap = 0 if self._meas_at is None else ticks.diff(at_ms, self._meas_at)
         self._gap = gap if 0 < gap < _MAX_GAP_MS else _MAX_GAP_MS if gap > 0 else 0
-        since = None
-        if 0 < gap <= _DENSE_MS:
-            # samples this close see any trough a charge point holds: one that began a response
-            # before this sample and does not show in it is not there
-            since = ticks.add(at_ms, -self.response_ms)
-        elif self._steady and was and abs(car_ma - self._prev_ma) < 300:
+        if self.sparse() and self._steady and was and abs(car_ma - self._prev_ma) < 300:
             # sparse samples may catch a swinging car at the same phase each time; three alike, and
             # a trough that began a response before the second is taken as gone
             since = ticks.add(self._meas_at, -self.response_ms)
-        if since is not None:
             self._lows = [e for e in self._lows if ticks.diff(e[0], since) > 0 or e[2] >= car_ma - _SAME_MA]
         self._prev_ma = self._meas_ma
         self._cuts = 0
@@ -135,29 +129,37 @@ class Model:
         limits = self._limits
         while limits and ticks.diff(at_ms, limits[0][0]) > keep:
             limits.pop(0)
-        keep += self._gap  # a trough neither sample shows may be older
+        keep += self._gap if self.sparse() else 0  # a trough neither sample shows may be older
         self._lows = [e for e in self._lows if ticks.diff(at_ms, e[1]) <= keep]
 
-    def offered(self, now_ms, limit_ma, car_ma, headroom_ma):
-        """A telegram offered ``headroom_ma``, implying ``limit_ma`` now (the car predicted at ``car_ma``)."""
+    def offered(self, now_ms, limit_ma, low_ma, car_ma, headroom_ma):
+        """A telegram offered ``headroom_ma``, implying ``limit_ma`` now (at least ``low_ma``; the car
+        predicted at ``car_ma``)."""
         if headroom_ma < 0:
             self._cuts += headroom_ma
         limits = self._limits
-        if limits and limits[-1][1] == limit_ma and limits[-1][2] == car_ma:
-            return  # the same offer again (one from a car predicted elsewhere counts anew)
-        limits.append((now_ms, limit_ma, car_ma))
+        if limits and limits[-1][1] == limit_ma and limits[-1][2] == low_ma:
+            return
+        limits.append((now_ms, limit_ma, low_ma))
         if len(limits) > _MAX_LIMITS:
             limits.pop(0)
         if abs(limit_ma - car_ma) >= 1000 and self._step is None and self._steady:
             self._step = (now_ms, car_ma, limit_ma)
 
+    def sparse(self):
+        """The samples are too far apart to see every trough the charge point holds the car in."""
+        return self._gap > _DENSE_MS
+
     def paired(self, now_ms, low_ma):
-        """A telegram may have set a limit as low as ``low_ma``: a charge point pairing it with the car's
-        current when it reads it re-pins a trough, so a low lives on while telegrams repeat it."""
+        """A telegram may have set a limit as low as ``low_ma``. A charge point pairing it with the car's
+        current when it reads it re-pins a trough: while samples are too sparse to see one, a low lives
+        on while telegrams repeat it; dense samples see it, and it ages out from its first telegram."""
         lows = self._lows
-        if lows and -_SAME_MA < low_ma - lows[-1][2] < _SAME_MA:
+        sparse = self.sparse()
+        if lows and (-_SAME_MA < low_ma - lows[-1][2] < _SAME_MA if sparse else low_ma == lows[-1][2]):
             last = lows[-1]
-            last[1] = now_ms
+            if sparse:
+                last[1] = now_ms
             if low_ma < last[2]:
                 last[2] = low_ma
             return
@@ -184,13 +186,34 @@ class Model:
         car = self._meas_ma
         if self._meas_at is None:
             return car
+        if moving:
+            return self._moving(now_ms)
         t = self._meas_at
-        target = None  # the limit in force when the data was sampled: the car may still be moving towards it
+        limits = self._limits
+        n = len(limits)
+        for k in range(n):
+            at = ticks.add(limits[k][0], self.response_ms)
+            if ticks.diff(at, t) <= 0:
+                continue  # in force before the sample: the measurement shows where it took the car
+            until = now_ms if k + 1 == n else ticks.add(limits[k + 1][0], self.response_ms)
+            if ticks.diff(until, now_ms) > 0:
+                until = now_ms
+            dt = ticks.diff(until, at)
+            if dt <= 0:
+                continue
+            car = self._towards(car, limits[k][1], dt)
+            t = until
+        return car
+
+    def _moving(self, now_ms):
+        car = self._meas_ma
+        t = self._meas_at
+        target = None  # the limit in force when the data was sampled: the car is still moving towards it
         for tick, limit, _ in self._limits:
             at = ticks.add(tick, self.response_ms)
             if ticks.diff(at, t) <= 0:
-                target = limit if moving else None
-                continue  # in force before the sample: the measurement shows where it took the car
+                target = limit
+                continue
             if ticks.diff(at, now_ms) > 0:
                 break
             car = self._towards(car, target, ticks.diff(at, t))
@@ -215,12 +238,19 @@ class Model:
         # a limit offered up to the gap between two samples before this one may have taken the car
         # through a trough neither sample shows (and a charge point pairing a telegram with the car's
         # current when it reads it holds the car there)
-        horizon = self.response_ms + self.period_ms + self._gap + _CAR_MS
+        horizon = self.response_ms + self.period_ms + _CAR_MS
         # a charge point that adds each telegram's headroom to the car's current when it applies
         # it takes every cut offered since the measurement
         cut = low + self._cuts
-        for _, at, limit in self._lows:
-            if limit < low and ticks.diff(at, self._meas_at) > -horizon:
+        lows = self._limits
+        if self.sparse():
+            # a limit offered up to the gap between two samples before this one may have taken the
+            # car through a trough neither sample shows, re-pinned since (``paired``)
+            horizon += self._gap
+            lows = self._lows
+        for entry in lows:
+            limit = entry[2]
+            if limit < low and ticks.diff(entry[1 if lows is self._lows else 0], self._meas_at) > -horizon:
                 low = limit
         low = cut if cut < low else low
         return low if low > 0 else 0
