@@ -60,6 +60,7 @@ class Law:
         self.deficit = 0  # mA*s the budget fell short of the minimum while charging (leaky)
         self.stop_mas = 1 << 40
         self.limit = 0  # the limit L the law wants the charge point to set
+        self._ramp = None  # (tick, from mA, over ms): a cut offered a bit each telegram until the next sample
         self._since = None  # tick at which the pending start or stop condition began
         self._last_ms = None
         self._meas_ms = None  # tick of the previous fresh measurement
@@ -173,6 +174,13 @@ class Law:
         top = self.max_ma
         if fresh:
             self._decide(budget, car_meas, now_ms)
+            gap = self.model.sparse()
+            # data sparser than the charge point answers: a cut offered at once and then held is
+            # undone by a charge point that pairs the next telegrams with the car's current before it
+            # moved, and the samples cannot see it; offered a bit each telegram until the next
+            # sample, every charge point lands alike
+            slow = gap > self.model.response_ms and self.limit < car_now
+            self._ramp = (now_ms, car_now, gap) if slow else None
         limited = self._short_since is not None and ticks.diff(now_ms, self._short_since) >= _LIMITED_MS
         level = lo + (_FLOOR_LIMITED_MA if limited else _FLOOR_MA)
         level = level if level < top else top
@@ -180,7 +188,13 @@ class Law:
             self.limit = level
         if limited:
             car_now = car_meas  # it does not follow the offers: the prediction would be wrong
-        h = self.limit - car_now
+        want = self.limit
+        ramp = self._ramp
+        if ramp is not None:
+            done = ticks.diff(now_ms, ramp[0])
+            if done < ramp[2]:
+                want = ramp[1] + (want - ramp[1]) * done // ramp[2]
+        h = want - car_now
         floor = level - self.model.lowest()
         return h if h > floor else floor
 

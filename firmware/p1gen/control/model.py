@@ -147,8 +147,9 @@ class Model:
             self._step = (now_ms, car_ma, limit_ma)
 
     def sparse(self):
-        """The samples are too far apart to see every trough the charge point holds the car in."""
-        return self._gap > _DENSE_MS
+        """The gap between samples (ms) when they are too far apart to see every trough the charge point
+        holds the car in, else 0."""
+        return self._gap if self._gap > _DENSE_MS else 0
 
     def paired(self, now_ms, low_ma):
         """A telegram may have set a limit as low as ``low_ma``. A charge point pairing it with the car's
