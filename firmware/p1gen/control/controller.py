@@ -8,8 +8,8 @@ from p1gen.control.situation import Situation
 from p1gen.options import validate
 
 _OLD_MS = 3000  # data older than this no longer protects the fuse as a 1 Hz meter does
-_MARGIN_MA_S = 300
-_SAME_MA = 200  # a headroom this small keeps the car where it is  # then the report keeps this much margin per second of extra age
+_MARGIN_MA_S = 300  # then the report keeps this much margin per second of extra age
+_SAME_MA = 200  # a headroom this small keeps the car where it is
 
 
 def _mean(values, indexes):
@@ -165,18 +165,20 @@ class Controller:
         self.estimate.offer(now_ms, offered)
         if passing or law.state != "idle":
             # the least limit it may set: a charge point may pair the telegram with any current the car
-            # may have now (a trough between two samples included), down to the lowest
-            low = model.lowest() if model.sparse() else meas
+            # may have now (with sparse samples, a trough they do not show included), down to the lowest
+            top = law.max_ma
+            sparse = model.sparse()
+            low = model.lowest() if sparse else meas
             low = (low if low < car_now else car_now) + offered
-            if model.sparse() or not -_SAME_MA < offered < _SAME_MA:
-                model.paired(now_ms, low if low < law.max_ma else law.max_ma)
+            low = top if low > top else low
+            if sparse or not -_SAME_MA < offered < _SAME_MA:
+                model.paired(now_ms, low)
             if not -_SAME_MA < offered < _SAME_MA:
                 # the limit the charge point will set: the law's, unless the floor or the rounding moved it
                 implied = car_now + offered
                 if not passing and -_SAME_MA < implied - law.limit < _SAME_MA:
                     implied = law.limit
-                model.offered(now_ms, implied if implied < law.max_ma else law.max_ma, low if low < law.max_ma else law.max_ma,
-                              car_now, offered)
+                model.offered(now_ms, top if implied > top else implied, low, car_now, offered)
         self._status = {
             "policy": s["policy"],
             "state": "full" if passing else law.state,
