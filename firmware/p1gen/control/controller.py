@@ -168,11 +168,11 @@ class Controller:
             # may have now (with sparse samples, a trough they do not show included), down to the lowest
             top = law.max_ma
             sparse = model.sparse()
-            low = model.lowest() if sparse else meas
-            low = (low if low < car_now else car_now) + offered
+            low = model.lowest() if sparse else meas if meas < car_now else car_now
+            low += offered
             low = top if low > top else low
-            if sparse or not -_SAME_MA < offered < _SAME_MA:
-                model.paired(now_ms, low)
+            if sparse and (passing or law.state == "charging"):
+                model.paired(now_ms, low)  # (a start offer's least limit is the start limit itself)
             if not -_SAME_MA < offered < _SAME_MA:
                 # the limit the charge point will set: the law's, unless the floor or the rounding moved it
                 implied = car_now + offered

@@ -30,7 +30,6 @@ _MAX_PERIOD_MS = 10000  # the slowest charge point takes a telegram every 10 s
 _MAX_GAP_MS = 15000
 _DENSE_MS = 2000  # samples at most this far apart see every trough (a charge point holds one >= 1 s)
 _SAME_MA = 200
-_DRAWING_MA = 1000  # a car drawing less is not charging
 KEYS = ("response_ms", "period_ms", "ramp_ma_s", "start_ms", "min_ma")
 
 
@@ -116,8 +115,8 @@ class Model:
         self._gap = gap if 0 < gap < _MAX_GAP_MS else _MAX_GAP_MS if gap > 0 else 0
         if self.sparse() and self._steady and was and abs(car_ma - self._prev_ma) < 300:
             # sparse samples may catch a swinging car at the same phase each time; three alike, and
-            # a trough that began a response before the second is taken as gone
-            since = ticks.add(self._meas_at, -self.response_ms)
+            # a trough that began a response (or a gap) before the second is taken as gone
+            since = ticks.add(self._meas_at, -(self.response_ms if self.response_ms < gap else gap))
             self._lows = [e for e in self._lows if ticks.diff(e[0], since) > 0 or e[2] >= car_ma - _SAME_MA]
         self._prev_ma = self._meas_ma
         self._cuts = 0
@@ -152,15 +151,13 @@ class Model:
         return self._gap if self._gap > _DENSE_MS else 0
 
     def paired(self, now_ms, low_ma):
-        """A telegram may have set a limit as low as ``low_ma``. A charge point pairing it with the car's
-        current when it reads it re-pins a trough: while samples are too sparse to see one, a low lives
-        on while telegrams repeat it; dense samples see it, and it ages out from its first telegram."""
+        """With sparse samples, a telegram may have set a limit as low as ``low_ma``. A charge point
+        pairing it with the car's current when it reads it re-pins a trough the samples do not show:
+        a low lives on while telegrams repeat it (with dense samples, ``lowest`` takes the limits')."""
         lows = self._lows
-        sparse = self.sparse()
-        if lows and (-_SAME_MA < low_ma - lows[-1][2] < _SAME_MA if sparse else low_ma == lows[-1][2]):
+        if lows and -_SAME_MA < low_ma - lows[-1][2] < _SAME_MA:
             last = lows[-1]
-            if sparse:
-                last[1] = now_ms
+            last[1] = now_ms
             if low_ma < last[2]:
                 last[2] = low_ma
             return
@@ -236,22 +233,18 @@ class Model:
         in force (on the safe side of the learned delays: a charge point's delay varies), and a
         charge point's own meter may still show the previous measurement's current."""
         low = self._meas_ma if self._meas_ma < self._prev_ma else self._prev_ma
-        # a limit offered up to the gap between two samples before this one may have taken the car
-        # through a trough neither sample shows (and a charge point pairing a telegram with the car's
-        # current when it reads it holds the car there)
         horizon = self.response_ms + self.period_ms + _CAR_MS
         # a charge point that adds each telegram's headroom to the car's current when it applies
         # it takes every cut offered since the measurement
         cut = low + self._cuts
-        lows = self._limits
-        if self.sparse():
+        sparse = self.sparse()
+        if sparse:
             # a limit offered up to the gap between two samples before this one may have taken the
             # car through a trough neither sample shows, re-pinned since (``paired``)
             horizon += self._gap
-            lows = self._lows
-        for entry in lows:
+        for entry in self._lows if sparse else self._limits:
             limit = entry[2]
-            if limit < low and ticks.diff(entry[1 if lows is self._lows else 0], self._meas_at) > -horizon:
+            if limit < low and ticks.diff(entry[1] if sparse else entry[0], self._meas_at) > -horizon:
                 low = limit
         low = cut if cut < low else low
         return low if low > 0 else 0
