@@ -129,7 +129,9 @@ class Model:
         while limits and ticks.diff(at_ms, limits[0][0]) > keep:
             limits.pop(0)
         keep += self._gap if self.sparse() else 0  # a trough neither sample shows may be older
-        self._lows = [e for e in self._lows if ticks.diff(at_ms, e[1]) <= keep]
+        lows = self._lows  # only the newest is ever re-pinned: in order of their last telegram too
+        while lows and ticks.diff(at_ms, lows[0][1]) > keep:
+            lows.pop(0)
 
     def offered(self, now_ms, limit_ma, low_ma, car_ma, headroom_ma):
         """A telegram offered ``headroom_ma``, implying ``limit_ma`` now (at least ``low_ma``; the car
