@@ -27,7 +27,9 @@ rising current then still lands on ``L``, whatever its delay.
   the prediction gets wrong, no offer can put the charge point's limit under
   the minimum + 1 A for any car current the car may have now (the model's
   ``lowest``), and under the minimum + 3 A once the car has stayed under its
-  limit for a minute (it tapers or limits itself).
+  limit for a minute (it tapers or limits itself). With data sparser than the
+  charge point answers, a cut is offered a bit each telegram until the next
+  sample (``_ramp``).
 - a measurement showing the car at 0 while charging: the charge point paused
   or the car finished. The law follows (idle) and counts it as a stop.
 - stop when the shortfall of the budget under the minimum has cost

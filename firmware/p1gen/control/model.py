@@ -18,7 +18,9 @@ moves from what it drew when the data was sampled towards each limit the
 telegrams implied that the sample cannot show yet, ``response_ms`` after each, at ``ramp_ma_s``
 (down at least 3 A/s: IEC 61851 gives a car 5 s to follow a lower limit).
 ``lowest`` is the least the car can draw now, whatever the delays: the
-floor the law keeps above the charge point's minimum.
+floor the law keeps above the charge point's minimum. With samples more than
+2 s apart (``sparse``) it also counts troughs the samples may not show
+(``paired``; docs/control.md, "Sparse data").
 """
 from p1gen import ticks
 
