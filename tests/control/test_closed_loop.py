@@ -204,3 +204,35 @@ def test_a_quick_slice_of_the_sweep_holds_the_done_when_figures():
         assert r["starts"] == r["controller_starts"], r
     steps = {(r["cell"], r["what"]): r["over_fuse_s"] for r in results if r["kind"] == "step"}
     assert steps[("nominal", "full")] <= steps[("nominal", "meter")], steps
+
+
+def test_the_slow_read_corner_holds_a_whole_day():
+    """The sweep's `slow-read` corner (10 s poll, 3 s old, a charge point 5 s late that takes a telegram
+    every 5 s and pairs it with the car's current when it reads it, 8 A minimum) on the broken-cloud
+    day: no pause the controller did not ask for, no start under the minimum, no more starts than
+    evcc in the same cell."""
+    from p1host.bench import control_sweep as S
+
+    cell = dict(S.cells())["slow-read"]
+    runs = {}
+    for what in ("solar", "evcc"):
+        sc = S.apply_cell(suite.scenario("pay-17"), cell)
+        sc.start_s, sc.end_s = S.WINDOW
+        runs[what] = loop.run(sc, S._make(what, sc))
+    r = runs["solar"]
+    assert r.starts > 0 and r.starts == r.controller_starts
+    assert r.unasked_pauses == 0 and r.starts_under_min == 0 and r.invariant_breaks == 0
+    assert r.starts <= runs["evcc"].starts, (r.starts, runs["evcc"].starts)
+
+
+def test_full_restarted_by_the_charge_point_is_no_longer_over_the_fuse_than_the_module():
+    """`full` with a charge point that pairs each telegram with the car's current when it applies it:
+    the car it restarts by itself is counted while it rises, so the load step stays within the
+    original module's seconds over the fuse at the default poll."""
+    from p1host.bench import control_sweep as S
+
+    cells = dict(S.cells())
+    over = {}
+    for cell, what in (("nominal", "meter"), ("pairs=apply", "full")):
+        over[cell] = S._run(("step", cell, cells[cell], what, None))["over_fuse_s"]
+    assert 0 < over["pairs=apply"] <= over["nominal"], over

@@ -250,6 +250,25 @@ def test_a_minimum_of_8_a_is_learned_when_7_a_never_starts_the_car():
     assert fixed.model.min_ma == 6000 and fixed.learned() == {}
 
 
+def test_the_minimum_is_learned_only_while_data_request_is_high_or_not_wired():
+    """A start that no charge point read (Data Request low) says nothing of its minimum."""
+    for data_request, learned in ((True, 8000), (None, 8000), (False, None)):
+        c = Controller({"policy": "solar", "start_delay_s": 0, "smoothing_s": 0})  # a 6 A guess
+        c.data_request = data_request
+        _sunny_start(c, seconds=100)  # the car never draws
+        assert c.learned().get("min_ma") == learned, (data_request, c.learned())
+        assert c.status()["installation"]["min_ma"] == (learned or 6000)
+    # low for a moment during the start is enough to conclude nothing; the next start waits longer
+    c = Controller({"policy": "solar", "start_delay_s": 0, "smoothing_s": 0})
+    c.data_request = True
+    _sunny_start(c, seconds=30)
+    c.data_request = False
+    _sunny_start(c, 30000, 2)
+    c.data_request = True
+    _sunny_start(c, 32000, 70)
+    assert "min_ma" not in c.learned() and c.status()["state"] == "idle"
+
+
 def test_a_pause_the_controller_did_not_ask_for_is_followed_and_counts_as_a_stop():
     c = Controller({"policy": "solar", "start_delay_s": 5, "smoothing_s": 0})
     _sunny_start(c, seconds=10)

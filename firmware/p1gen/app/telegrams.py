@@ -71,6 +71,7 @@ class Telegrams(Task):
             self.last_run_ms = ticks.ms()
             p1 = device.config["p1"]
             device.data_request = device.board.data_request()
+            device.controller.data_request = device.data_request  # a start unheard teaches no minimum
             send = device.data_request or not p1["require_data_request"]
             data, currents, error = self._compose(pacer)
             self.last_run_ms = ticks.ms()

@@ -8,8 +8,8 @@ from p1gen.control.situation import Situation
 from p1gen.options import validate
 
 _OLD_MS = 3000  # data older than this no longer protects the fuse as a 1 Hz meter does
-_MARGIN_MA_S = 300
-_SAME_MA = 200  # a headroom this small keeps the car where it is  # then the report keeps this much margin per second of extra age
+_MARGIN_MA_S = 300  # then the report keeps this much margin per second of extra age
+_SAME_MA = 200  # a headroom this small keeps the car where it is
 
 
 def _mean(values, indexes):
@@ -44,6 +44,7 @@ class Controller:
         self._fresh = False
         self._rise = 0  # full: the car's rise since the measurement added to the report
         self.car_now_ma = 0  # the car's current predicted for now (the estimate between measurements)
+        self.data_request = None  # the app sets it every telegram: True, False, or None (no pin wired)
         self.error = None
 
     def set_policy(self, name, settings=None):
@@ -116,6 +117,7 @@ class Controller:
     def _step(self, ctx, now_ms):
         s = self.settings
         law = self._law
+        law.data_request = self.data_request
         model = self.model
         fuse = s["fuse_a"] * 1000
         sit = Situation(ctx, now_ms, s["stale_s"] * 1000, s["phases"], s["car_phases"], law.min_ma, law.start_ma(),
@@ -127,7 +129,7 @@ class Controller:
         budget = None if grid is None else self._policy.budget(sit, self.policy_settings)
         passing = grid is not None and budget is policy.PASS
         following = law.state == "charging" or (passing and meas >= 1000)
-        predicted = model.predict(model.ahead(now_ms)) if following else meas
+        predicted = model.predict(model.ahead(now_ms), passing) if following else meas
         why = None
         age = None if sit.grid_at is None else ticks.diff(now_ms, sit.grid_at)
         margin = 0 if age is None or age <= _OLD_MS else (age - _OLD_MS) * _MARGIN_MA_S // 1000
@@ -159,16 +161,24 @@ class Controller:
                             wanted[i] = want
         out = safety.guard(wanted, grid, self.failsafe_ma())
         offered = fuse - min(out[i] for i in self._car)
-        self.car_now_ma = model.predict(now_ms) if following and law.state != "idle" or passing else meas
+        self.car_now_ma = model.predict(now_ms, passing) if following and law.state != "idle" or passing else meas
         self.estimate.offer(now_ms, offered)
-        if (passing or law.state != "idle") and not -_SAME_MA < offered < _SAME_MA:
-            # the limit the charge point will set: the law's, unless the floor or the rounding moved it
-            implied = car_now + offered
-            if not passing and -_SAME_MA < implied - law.limit < _SAME_MA:
-                implied = law.limit
-            low = (meas if meas < car_now else car_now) + offered
+        if passing or law.state != "idle":
+            # the least limit it may set: a charge point may pair the telegram with any current the car
+            # may have now (with sparse samples, a trough they do not show included), down to the lowest
             top = law.max_ma
-            model.offered(now_ms, top if implied > top else implied, top if low > top else low, car_now, offered)
+            sparse = model.sparse()
+            low = model.lowest() if sparse else meas if meas < car_now else car_now
+            low += offered
+            low = top if low > top else low
+            if sparse and (passing or law.state == "charging"):
+                model.paired(now_ms, low)  # (a start offer's least limit is the start limit itself)
+            if not -_SAME_MA < offered < _SAME_MA:
+                # the limit the charge point will set: the law's, unless the floor or the rounding moved it
+                implied = car_now + offered
+                if not passing and -_SAME_MA < implied - law.limit < _SAME_MA:
+                    implied = law.limit
+                model.offered(now_ms, top if implied > top else implied, low, car_now, offered)
         self._status = {
             "policy": s["policy"],
             "state": "full" if passing else law.state,

@@ -15,17 +15,21 @@ rising current then still lands on ``L``, whatever its delay.
   last stop (asked for or not) at the earliest.
 - starting: ``L`` = the minimum + 1 A, offered in full until a measurement
   shows the car drawing. Never while the smoothed budget is under the start
-  threshold. No car current within the learned start time: the charge
-  point's minimum is higher than thought (8 A is the other common value),
-  and the start is tried again there; failing that too, the car is done (full,
-  or unplugged): the next start waits 15 minutes more.
+  threshold. No car current within the learned start time while Data
+  Request stayed high (or is not wired): the charge point's minimum is higher
+  than thought (8 A is the other common value), and the start is tried again
+  there; failing that too, or with Data Request low at any time (no charge
+  point read the offer), the car is done (full, or unplugged) or nobody
+  listens: the next start waits 15 minutes more and nothing is learned.
 - charging: on each fresh measurement ``L`` moves towards the budget by
   ``gain_pct`` per second the data covers, nothing inside the deadband. While
   the budget is below the minimum the car is held 0.5 A above it. Whatever
   the prediction gets wrong, no offer can put the charge point's limit under
   the minimum + 1 A for any car current the car may have now (the model's
   ``lowest``), and under the minimum + 3 A once the car has stayed under its
-  limit for a minute (it tapers or limits itself).
+  limit for a minute (it tapers or limits itself). With data sparser than the
+  charge point answers, a cut is offered a bit each telegram until the next
+  sample (``_ramp``).
 - a measurement showing the car at 0 while charging: the charge point paused
   or the car finished. The law follows (idle) and counts it as a stop.
 - stop when the shortfall of the budget under the minimum has cost
@@ -58,12 +62,15 @@ class Law:
         self.deficit = 0  # mA*s the budget fell short of the minimum while charging (leaky)
         self.stop_mas = 1 << 40
         self.limit = 0  # the limit L the law wants the charge point to set
+        self._ramp = None  # (tick, from mA, over ms): a cut offered a bit each telegram until the next sample
         self._since = None  # tick at which the pending start or stop condition began
         self._last_ms = None
         self._meas_ms = None  # tick of the previous fresh measurement
         self._started = None  # tick of the first start offer
         self._short_since = None  # tick since which the car has stayed under its limit
         self._backoff = 0  # extra wait before the next start after one the car did not take
+        self.data_request = None  # the charge point's Data Request line: True, False, None (not wired)
+        self._unheard = False  # Data Request was low during this start: it says nothing of the minimum
         self.configure(settings)
 
     def configure(self, s):
@@ -142,9 +149,12 @@ class Law:
             if not (fresh and car_meas >= _DRAWING_MA):
                 if self.smoothed < start:
                     return self.pause(now_ms)
+                if self.data_request is False:
+                    self._unheard = True
                 if ticks.diff(now_ms, self._started) > self._give_up_ms():
                     m = self.model
-                    if self.min_ma >= _SECOND_MIN_MA or "start_ms" in m.learned or "min_ma" in m.fixed:
+                    if self._unheard or self.min_ma >= _SECOND_MIN_MA or "start_ms" in m.learned \
+                            or "min_ma" in m.fixed:
                         self._backoff = _GIVEN_UP_MS  # the car does not charge (full, or not plugged in)
                         return self.pause(now_ms)
                     m.set("min_ma", _SECOND_MIN_MA)
@@ -166,6 +176,13 @@ class Law:
         top = self.max_ma
         if fresh:
             self._decide(budget, car_meas, now_ms)
+            gap = self.model.sparse()
+            # data sparser than the charge point answers: a cut offered at once and then held is
+            # undone by a charge point that pairs the next telegrams with the car's current before it
+            # moved, and the samples cannot see it; offered a bit each telegram until the next
+            # sample, every charge point lands alike
+            slow = gap > self.model.response_ms and self.limit < car_now
+            self._ramp = (now_ms, car_now, gap) if slow else None
         limited = self._short_since is not None and ticks.diff(now_ms, self._short_since) >= _LIMITED_MS
         level = lo + (_FLOOR_LIMITED_MA if limited else _FLOOR_MA)
         level = level if level < top else top
@@ -173,13 +190,20 @@ class Law:
             self.limit = level
         if limited:
             car_now = car_meas  # it does not follow the offers: the prediction would be wrong
-        h = self.limit - car_now
+        want = self.limit
+        ramp = self._ramp
+        if ramp is not None:
+            done = ticks.diff(now_ms, ramp[0])
+            if done < ramp[2]:
+                want = ramp[1] + (want - ramp[1]) * done // ramp[2]
+        h = want - car_now
         floor = level - self.model.lowest()
         return h if h > floor else floor
 
     def _start(self, now_ms):
         self.state = STARTING
         self._started = now_ms
+        self._unheard = self.data_request is False
         self._since = None
         self._short_since = None
         self.limit = self.min_ma + _FLOOR_MA

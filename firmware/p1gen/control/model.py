@@ -18,7 +18,9 @@ moves from what it drew when the data was sampled towards each limit the
 telegrams implied that the sample cannot show yet, ``response_ms`` after each, at ``ramp_ma_s``
 (down at least 3 A/s: IEC 61851 gives a car 5 s to follow a lower limit).
 ``lowest`` is the least the car can draw now, whatever the delays: the
-floor the law keeps above the charge point's minimum.
+floor the law keeps above the charge point's minimum. With samples more than
+2 s apart (``sparse``) it also counts troughs the samples may not show
+(``paired``; docs/control.md, "Sparse data").
 """
 from p1gen import ticks
 
@@ -27,12 +29,15 @@ _MAX_LIMITS = 24
 _RAMPING_MS = 3000
 _CAR_MS = 1000  # a car takes about a second to follow a new limit
 _MAX_PERIOD_MS = 10000  # the slowest charge point takes a telegram every 10 s
+_MAX_GAP_MS = 15000
+_DENSE_MS = 2000  # samples at most this far apart see every trough (a charge point holds one >= 1 s)
+_SAME_MA = 200
 KEYS = ("response_ms", "period_ms", "ramp_ma_s", "start_ms", "min_ma")
 
 
 class Model:
     __slots__ = ("response_ms", "period_ms", "ramp_ma_s", "start_ms", "min_ma", "learned", "fixed", "_limits",
-                 "_meas_at", "_meas_ma", "_prev_ma", "_cuts", "_step", "_resp_max", "_steady")
+                 "_lows", "_meas_at", "_meas_ma", "_prev_ma", "_cuts", "_step", "_resp_max", "_steady", "_gap")
 
     def __init__(self, settle_ms=0, min_ma=0, guess_min_ma=6000):
         """settle_ms, min_ma: set by the user (0: learn them); guess_min_ma: the minimum to try first."""
@@ -43,7 +48,8 @@ class Model:
         self.min_ma = min_ma or guess_min_ma
         self.fixed = (("response_ms",) if settle_ms else ()) + (("min_ma",) if min_ma else ())
         self.learned = {}  # what was learned here (or imported), by key
-        self._limits = []  # (tick, limit mA) the telegrams implied, oldest first
+        self._limits = []  # (tick, limit mA, least limit mA) the telegrams implied, oldest first
+        self._lows = []  # [first tick, last tick, mA]: the least limit telegrams may have set, oldest first
         self._meas_at = None
         self._meas_ma = 0
         self._prev_ma = 0
@@ -51,6 +57,7 @@ class Model:
         self._step = None  # (tick, car before, limit) of the last step whose answer is awaited
         self._resp_max = 0
         self._steady = False  # the last two measurements saw the car at the same current
+        self._gap = 0  # ms between the last two measurements' samples
 
     # -- learning ------------------------------------------------------------
 
@@ -104,20 +111,33 @@ class Model:
 
     def measured(self, at_ms, car_ma):
         """A fresh measurement: the car drew ``car_ma`` at tick ``at_ms``."""
+        was = self._steady
         self._steady = self._meas_at is not None and abs(car_ma - self._meas_ma) < 300
+        gap = 0 if self._meas_at is None else ticks.diff(at_ms, self._meas_at)
+        self._gap = gap if 0 < gap < _MAX_GAP_MS else _MAX_GAP_MS if gap > 0 else 0
+        if self.sparse() and self._steady and was and abs(car_ma - self._prev_ma) < 300:
+            # sparse samples may catch a swinging car at the same phase each time; three alike, and
+            # a trough that began a response (or a gap) before the second is taken as gone
+            since = ticks.add(self._meas_at, -(self.response_ms if self.response_ms < gap else gap))
+            self._lows = [e for e in self._lows if ticks.diff(e[0], since) > 0 or e[2] >= car_ma - _SAME_MA]
         self._prev_ma = self._meas_ma
         self._cuts = 0
         self._meas_at = at_ms
         self._meas_ma = car_ma
         # a limit older than the response is in the measurement; one a little older may still
         # be moving the car (it ramps)
+        keep = self.response_ms + self.period_ms + _RAMPING_MS
         limits = self._limits
-        while limits and ticks.diff(at_ms, limits[0][0]) > self.response_ms + self.period_ms + _RAMPING_MS:
+        while limits and ticks.diff(at_ms, limits[0][0]) > keep:
             limits.pop(0)
+        keep += self._gap if self.sparse() else 0  # a trough neither sample shows may be older
+        lows = self._lows  # only the newest is ever re-pinned: in order of their last telegram too
+        while lows and ticks.diff(at_ms, lows[0][1]) > keep:
+            lows.pop(0)
 
     def offered(self, now_ms, limit_ma, low_ma, car_ma, headroom_ma):
-        """A telegram offered ``headroom_ma``, implying ``limit_ma`` now (``low_ma`` if the car is
-        lower than predicted, ``car_ma``)."""
+        """A telegram offered ``headroom_ma``, implying ``limit_ma`` now (at least ``low_ma``; the car
+        predicted at ``car_ma``)."""
         if headroom_ma < 0:
             self._cuts += headroom_ma
         limits = self._limits
@@ -129,9 +149,30 @@ class Model:
         if abs(limit_ma - car_ma) >= 1000 and self._step is None and self._steady:
             self._step = (now_ms, car_ma, limit_ma)
 
+    def sparse(self):
+        """The gap between samples (ms) when they are too far apart to see every trough the charge point
+        holds the car in, else 0."""
+        return self._gap if self._gap > _DENSE_MS else 0
+
+    def paired(self, now_ms, low_ma):
+        """With sparse samples, a telegram may have set a limit as low as ``low_ma``. A charge point
+        pairing it with the car's current when it reads it re-pins a trough the samples do not show:
+        a low lives on while telegrams repeat it (with dense samples, ``lowest`` takes the limits')."""
+        lows = self._lows
+        if lows and -_SAME_MA < low_ma - lows[-1][2] < _SAME_MA:
+            last = lows[-1]
+            last[1] = now_ms
+            if low_ma < last[2]:
+                last[2] = low_ma
+            return
+        lows.append([now_ms, now_ms, low_ma])
+        if len(lows) > _MAX_LIMITS:
+            lows.pop(0)
+
     def forget(self):
         """The charge point paused: no limit of ours is in force."""
         self._limits = []
+        self._lows = []
         self._cuts = 0
         self._step = None
 
@@ -140,11 +181,15 @@ class Model:
         of that moment (the response less the car's own second)."""
         return ticks.add(now_ms, self.response_ms - _CAR_MS if self.response_ms > _CAR_MS else 0)
 
-    def predict(self, now_ms):
-        """The car's current at ``now_ms``, as the model expects it (mA)."""
+    def predict(self, now_ms, moving=False):
+        """The car's current at ``now_ms``, as the model expects it (mA). moving: the car is still on its
+        way to the limit in force when the data was sampled (a charge point restarting it by itself;
+        not a car that stays under its limit)."""
         car = self._meas_ma
         if self._meas_at is None:
             return car
+        if moving:
+            return self._moving(now_ms)
         t = self._meas_at
         limits = self._limits
         n = len(limits)
@@ -158,14 +203,34 @@ class Model:
             dt = ticks.diff(until, at)
             if dt <= 0:
                 continue
-            target = limits[k][1]
-            if target > car:
-                car = min(target, car + self.ramp_ma_s * dt // 1000)
-            elif target < car:
-                rate = self.ramp_ma_s if self.ramp_ma_s > _DOWN_MA_S else _DOWN_MA_S
-                car = max(target, car - rate * dt // 1000)
+            car = self._towards(car, limits[k][1], dt)
             t = until
         return car
+
+    def _moving(self, now_ms):
+        car = self._meas_ma
+        t = self._meas_at
+        target = None  # the limit in force when the data was sampled: the car is still moving towards it
+        for tick, limit, _ in self._limits:
+            at = ticks.add(tick, self.response_ms)
+            if ticks.diff(at, t) <= 0:
+                target = limit
+                continue
+            if ticks.diff(at, now_ms) > 0:
+                break
+            car = self._towards(car, target, ticks.diff(at, t))
+            target = limit
+            t = at
+        return self._towards(car, target, ticks.diff(now_ms, t))
+
+    def _towards(self, car, target, dt):
+        """The car's current ``dt`` ms after it drew ``car``, moving towards ``target`` (None: stays)."""
+        if target is None or dt <= 0:
+            return car
+        if target > car:
+            return min(target, car + self.ramp_ma_s * dt // 1000)
+        rate = self.ramp_ma_s if self.ramp_ma_s > _DOWN_MA_S else _DOWN_MA_S
+        return max(target, car - rate * dt // 1000)
 
     def lowest(self):
         """The least the car can draw now: any limit implied since the measurement may already be
@@ -176,8 +241,14 @@ class Model:
         # a charge point that adds each telegram's headroom to the car's current when it applies
         # it takes every cut offered since the measurement
         cut = low + self._cuts
-        for at, _, limit in self._limits:
-            if limit < low and ticks.diff(at, self._meas_at) > -horizon:
+        sparse = self.sparse()
+        if sparse:
+            # a limit offered up to the gap between two samples before this one may have taken the
+            # car through a trough neither sample shows, re-pinned since (``paired``)
+            horizon += self._gap
+        for entry in self._lows if sparse else self._limits:
+            limit = entry[2]
+            if limit < low and ticks.diff(entry[1] if sparse else entry[0], self._meas_at) > -horizon:
                 low = limit
         low = cut if cut < low else low
         return low if low > 0 else 0

@@ -226,7 +226,16 @@ def worst(table, steps, cell_names):
 def main(args):
     quick = getattr(args, "quick", False)
     cell_list = cells()
-    if quick:
+    only = getattr(args, "cells", None)
+    if only:
+        wanted = only.split(",")
+        unknown = [n for n in wanted if n not in dict(cell_list)]
+        if unknown:
+            print("unknown cells: %s (known: %s)" % (", ".join(unknown), ", ".join(c[0] for c in cell_list)))
+            return 2
+        # the nominal cell first: the load step's reference (the module at the default poll) is its
+        cell_list = [c for c in cell_list if c[0] == "nominal" or c[0] in wanted]
+    elif quick:
         cell_list = [c for c in cell_list if c[0] in ("nominal", "min_a=8", "shell@5s")]
     days = QUICK_DAYS if quick else DAYS
     started = time.time()
@@ -248,6 +257,6 @@ def main(args):
     print("load step: over the fuse longer than the original module at the default poll (%d s): %s" % (
         steps[names[0]].get("meter", 0), ", ".join(w["step_excess"]) or "none"))
     path = getattr(args, "plot", None) or os.path.join(paths.ROOT, "docs", "img", "control-sweep.png")
-    if not quick:
+    if not quick and not only:
         print("heat map: %s" % heat_map(path, table, names))
     return 0
