@@ -24,12 +24,14 @@ KB = 1024
 # and whether the group's code is still what was measured there: only those give the scale. The
 # supervisor (the app) has grown since by the supervised tasks, the learning control law and MQTT's
 # settings, so its rp2 figure no longer matches its code. The telegram group names the parser and
-# every profile, which the firmware now imports only when used, so it loads the code measured then.
+# every profile, the web group the API's changes, which the firmware now imports only when used,
+# so that they load the code measured then.
 RP2_IMPORT_KB = (
     ("telegram+reading", 22.7, ("p1gen.telegram", "p1gen.telegram.parser", "p1gen.telegram.csp1",
                                 "p1gen.telegram.dsmr5", "p1gen.telegram.emucs", "p1gen.reading"), True),
     ("supervisor", 35.9, ("p1gen.app.supervisor",), False),
-    ("web+microdot", 33.8, ("microdot", "p1gen.web.auth", "p1gen.web.api", "p1gen.web.server"), True),
+    ("web+microdot", 33.8, ("microdot", "p1gen.web.auth", "p1gen.web.api", "p1gen.web.changes", "p1gen.web.server"),
+     True),
     ("p1meter", 10.0, ("p1gen.sources.p1meter",), True),
 )
 BOARD_FREE_BEFORE_APP = 200 * KB
