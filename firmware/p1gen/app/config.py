@@ -6,7 +6,7 @@
      "telegram": {...}, "web": {...}, "schedule": [...]}
 
 Every section is optional and filled with defaults. The checks against every module's
-OPTIONS (``validate``, ``public``, ``fixed_sections``, ``policy_options``, the tables
+OPTIONS (``validate``, ``public``, ``fixed_sections``, ``source_options``, the tables
 ``WIFI``, ``P1``, ``APP``, ...) live in p1gen.app.configcheck, which is loaded only while
 one of them runs and then dropped, with the settings-only modules it loaded (the policies
 not running, the schedule, the MQTT and web settings): a config is checked at boot and
@@ -32,18 +32,23 @@ MAX_DEPTH = 8  # nesting of [ and {: a valid config needs 5
 _SETTINGS_ONLY = ("p1gen.app.configcheck", "p1gen.app.schedule", "p1gen.mqtt", "p1gen.web")
 
 
+def _drop_new(before):
+    """Drop the settings-only modules loaded since ``before`` (the names in sys.modules then)."""
+    for module in [m for m in sys.modules if m not in before]:
+        if module in _SETTINGS_ONLY or module.startswith("p1gen.policy."):
+            heap.unload(module)
+
+
 def _checked(name, *args):
     """p1gen.app.configcheck's ``name``(*args); the modules the call loaded only for their
     settings are dropped again."""
     before = set(sys.modules)
-    from p1gen.app import configcheck
-
     try:
+        from p1gen.app import configcheck
+
         return getattr(configcheck, name)(*args)
     finally:
-        for module in [m for m in sys.modules if m not in before]:
-            if module in _SETTINGS_ONLY or module.startswith("p1gen.policy."):
-                heap.unload(module)
+        _drop_new(before)
 
 
 def validate(raw):
@@ -57,8 +62,17 @@ def fixed_sections():
 
 
 def policy_options():
-    """{policy name: OPTIONS} of every policy this firmware has."""
-    return _checked("policy_options")
+    """{policy name: OPTIONS} of every policy this firmware has (the modules of the policies
+    that do not run are dropped again)."""
+    before = set(sys.modules)
+    try:
+        from p1gen import policy
+
+        return {name: policy.get(name).OPTIONS for name in policy.NAMES}
+    except ImportError:  # a firmware without policies
+        return {}
+    finally:
+        _drop_new(before)
 
 
 def public(config):

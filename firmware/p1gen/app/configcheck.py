@@ -7,6 +7,7 @@ most 63, got 80"). A section with errors runs on its defaults, and a config with
 starts no energy source (failsafe telegrams until it is fixed).
 """
 from p1gen import options
+from p1gen.app.config import policy_options
 from p1gen.options import Opt
 
 WIFI = (
@@ -54,14 +55,6 @@ def fixed_sections():
         if opts is not None:
             out.append((name, opts))
     return out
-
-
-def policy_options():
-    """{policy name: OPTIONS} of every policy this firmware has."""
-    policy = _optional("policy")
-    if policy is None:
-        return {}
-    return {name: policy.get(name).OPTIONS for name in policy.NAMES}
 
 
 def validate(raw):
