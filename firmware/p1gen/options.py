@@ -4,6 +4,8 @@ A module declares its settings as a tuple of ``Opt``; the config validator, the
 web form and the README's configuration reference are all generated from them.
 """
 
+from collections import namedtuple
+
 TEXT_MAX = 64  # characters of a text setting unless its Opt says otherwise (hi): a config has a largest size
 LIST_MAX = 16  # items of a list setting
 MAX_ERRORS = 20  # error texts kept: a file of unknown keys must not fill the heap with them
@@ -36,52 +38,50 @@ def bad_text(text):
     return None
 
 
-class Opt:
-    __slots__ = ("name", "kind", "default", "help", "lo", "hi", "choices", "secret", "required")
+# one setting: name, kind (int, str, bool, list of ints), default (None: not set unless
+# given), help, lo, hi, choices, secret (never shown by the status or config API), required.
+# A tuple, not an instance: a firmware holds dozens of them, and an instance costs twice
+# the heap (its attribute dict).
+Option = namedtuple("Opt", ("name", "kind", "default", "help", "lo", "hi", "choices", "secret", "required"))
 
-    def __init__(self, name, kind, default, help, lo=None, hi=None, choices=None, secret=False, required=False):
-        self.name = name
-        self.kind = kind  # int, str, bool, list (of ints)
-        self.default = default  # None: not set unless given
-        self.help = help
-        self.lo = lo
-        self.hi = hi
-        self.choices = choices
-        self.secret = secret  # never shown by the status or config API
-        self.required = required
 
-    def check(self, value):
-        """Return an error text for ``value``, or None when it is allowed."""
-        kind = self.kind
-        show = _hidden if self.secret else _show  # an error never echoes a secret, whatever its type
-        if kind is int and (type(value) is not int):
-            return "must be a whole number, got %s" % show(value)
-        if kind is str:
-            if type(value) is not str:
-                return "must be text, got %s" % show(value)
-            longest = self.hi if self.hi is not None else TEXT_MAX
-            if len(value) > longest:
-                return "must be at most %d characters, got %d" % (longest, len(value))
-            why = bad_text(value)
-            if why:
-                return why
-        if kind is bool and type(value) is not bool:
-            return "must be true or false, got %s" % show(value)
-        if kind is list:
-            if type(value) is not list:
-                return "must be a list, got %s" % show(value)
-            if len(value) > LIST_MAX:
-                return "must hold at most %d items, got %d" % (LIST_MAX, len(value))
-            for item in value:
-                if type(item) is not int:
-                    return "must hold whole numbers only, got %s" % show(item)
-        if self.choices is not None and value not in self.choices:
-            return "must be one of %s, got %s" % (", ".join(str(c) for c in self.choices), show(value))
-        if self.lo is not None and kind is int and value < self.lo:
-            return "must be at least %d, got %d" % (self.lo, value)
-        if self.hi is not None and kind is int and value > self.hi:
-            return "must be at most %d, got %d" % (self.hi, value)
-        return None
+def Opt(name, kind, default, help, lo=None, hi=None, choices=None, secret=False, required=False):
+    """A setting (an ``Option``) of a module's OPTIONS."""
+    return Option(name, kind, default, help, lo, hi, choices, secret, required)
+
+
+def check(opt, value):
+    """An error text for ``value`` as setting ``opt``, or None when it is allowed."""
+    kind = opt.kind
+    show = _hidden if opt.secret else _show  # an error never echoes a secret, whatever its type
+    if kind is int and (type(value) is not int):
+        return "must be a whole number, got %s" % show(value)
+    if kind is str:
+        if type(value) is not str:
+            return "must be text, got %s" % show(value)
+        longest = opt.hi if opt.hi is not None else TEXT_MAX
+        if len(value) > longest:
+            return "must be at most %d characters, got %d" % (longest, len(value))
+        why = bad_text(value)
+        if why:
+            return why
+    if kind is bool and type(value) is not bool:
+        return "must be true or false, got %s" % show(value)
+    if kind is list:
+        if type(value) is not list:
+            return "must be a list, got %s" % show(value)
+        if len(value) > LIST_MAX:
+            return "must hold at most %d items, got %d" % (LIST_MAX, len(value))
+        for item in value:
+            if type(item) is not int:
+                return "must hold whole numbers only, got %s" % show(item)
+    if opt.choices is not None and value not in opt.choices:
+        return "must be one of %s, got %s" % (", ".join(str(c) for c in opt.choices), show(value))
+    if opt.lo is not None and kind is int and value < opt.lo:
+        return "must be at least %d, got %d" % (opt.lo, value)
+    if opt.hi is not None and kind is int and value > opt.hi:
+        return "must be at most %d, got %d" % (opt.hi, value)
+    return None
 
 
 def _show(value):
@@ -128,7 +128,7 @@ def validate(opts, values, where):
         if o is None:
             errors.append("%s.%s: unknown key (allowed: %s)" % (where, key, ", ".join(sorted(known))))
             continue
-        why = o.check(values[key])
+        why = check(o, values[key])
         if why:
             errors.append("%s.%s: %s" % (where, key, why))
         else:

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from p1gen.app import schedule
 from p1gen.options import Opt
-from p1gen.web import api, http
+from p1gen.web import changes, http
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-2**40, 2**40) | st.text(max_size=400),
@@ -127,13 +127,13 @@ def test_bounded_reader_refuses_a_negative_length():
 
 def test_ev_params_leave_out_what_the_car_did_not_say():
     args = {"current_soc": "55", "full_soc": "-1", "energy_capacity": "", "energy_request": "31000", "evccid": ""}
-    assert api.ev_params(args) == ({"current_soc": "55", "energy_request": "31000"}, [])
+    assert changes.ev_params(args) == ({"current_soc": "55", "energy_request": "31000"}, [])
 
 
 def test_ev_params_refuse_control_characters_and_lone_surrogates():
     """Issue 13.14: a lone surrogate in evccid made /api/status undecodable."""
     for bad in ("\ud800", "E1\x00", "a\nb", "\x7f"):
-        params, errors = api.ev_params({"current_soc": "50", "evccid": bad})
+        params, errors = changes.ev_params({"current_soc": "50", "evccid": bad})
         assert "evccid" not in params and errors and errors[0].startswith("ev_state.evccid: "), (bad, errors)
 
 

@@ -186,9 +186,10 @@ class Device:
 
     def set_policy(self, name, settings=None):
         """Run policy ``name`` with ``settings`` (None: its saved settings) from now on, saved."""
-        known = configfile.policy_options()
-        if name not in known:
-            return ["policy: must be one of %s, got %s" % (", ".join(sorted(known)), json.dumps(name))]
+        from p1gen.policy import NAMES
+
+        if name not in NAMES:
+            return ["policy: must be one of %s, got %s" % (", ".join(sorted(NAMES)), json.dumps(name))]
         raw = configfile.merge(self.raw if self.raw is not None else {}, {"control": {"policy": name}})
         if settings is not None:
             policies = dict(raw.get("policies") or {})

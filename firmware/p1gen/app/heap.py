@@ -88,6 +88,19 @@ def plan(device):
     gc.collect()
 
 
+def unload(name):
+    """Forget module ``name`` (its code is collected once nothing holds it; the next import
+    loads it again): for modules used now and then that hold no state."""
+    import sys
+
+    if sys.modules.pop(name, None) is not None:
+        parent, leaf = name.rsplit(".", 1)
+        try:
+            delattr(sys.modules[parent], leaf)
+        except (KeyError, AttributeError):
+            pass
+
+
 def status():
     """The plan's state for the status API (beside its free_heap)."""
     threshold = gc.threshold() if hasattr(gc, "threshold") else None

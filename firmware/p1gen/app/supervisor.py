@@ -74,8 +74,7 @@ def _boot_record(board):
     from p1gen.app import resetlog
 
     record = resetlog.read(board)
-    del sys.modules["p1gen.app.resetlog"]
-    delattr(sys.modules["p1gen.app"], "resetlog")
+    heap.unload("p1gen.app.resetlog")
     return record
 
 

@@ -15,6 +15,7 @@ _POLL_CAP_MS = const(10000)  # a source's own timeouts are shorter; this only ca
 _WIFI_WAIT_MS = const(20000)
 _CLOCK_EVERY_MS = const(6 * 3600 * 1000)
 _FOREVER_MS = const(3600000)
+_MQTT_POLL_MS = const(2000)
 
 
 class Source(Task):
@@ -116,17 +117,15 @@ class Schedule(Task):
         from p1gen.app import config as configfile
         from p1gen.telegram import clock
 
-        try:
-            from p1gen.app import schedule
-        except ImportError:
-            return
         device = self.device
         while True:
             entries = device.config["schedule"]
             utc = utc_now()
             want = None
             wait_s = 60
-            if entries and utc is not None:
+            if entries and utc is not None:  # a schedule's module is imported only when it has entries
+                from p1gen.app import schedule
+
                 settings = device.config["telegram"]
                 y, m, d, hh, mi, ss, _ = clock.local_fields(utc, settings["utc_offset_min"], settings["eu_dst"])
                 weekday = (clock.days_from_civil(2000 + y, m, d) + 3) % 7  # 1970-01-01 was a Thursday
@@ -248,9 +247,13 @@ class Mqtt(Task):
     NAME = "mqtt"
 
     async def run(self):
-        from p1gen import mqtt
+        while True:  # first: the telegrams, the source and the web server settle in
+            await self.pause(_MQTT_POLL_MS)
+            if self.device.config["mqtt"]["enabled"]:
+                break
+        from p1gen import mqtt  # imported once MQTT is switched on
 
-        await mqtt.run(self.device)
+        await mqtt.run(self.device, _MQTT_POLL_MS)
 
     def hangs(self, now):
         return False

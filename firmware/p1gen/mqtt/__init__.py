@@ -1,8 +1,9 @@
 """Home Assistant over MQTT: state, discovery and commands (README, "Home Assistant").
 
-This module only declares the settings and the task that waits for ``mqtt.enabled``;
-the client (``p1gen.mqtt.bridge`` and what it imports) is imported the first time MQTT
-is switched on, so a board that does not use it pays nothing on its heap.
+This module only declares the settings and runs the bridge; the config validator loads it
+for the settings and drops it again, and the MQTT task imports it, and the client
+(``p1gen.mqtt.bridge`` and what it imports), the first time MQTT is switched on, so a board
+that does not use it pays nothing on its heap.
 """
 from p1gen.options import Opt, is_ipv4
 
@@ -45,16 +46,17 @@ def enabled(device):
 
 
 async def run(device, poll_ms=2000):
-    """The MQTT task: idle (a check every poll_ms) while MQTT is off, the bridge while it is on.
-    The bridge returns when MQTT is switched off, after removing its entities."""
+    """The MQTT task once MQTT was switched on (p1gen.app.tasks.Mqtt): the bridge while it is
+    on, idle (a check every poll_ms) while it is off. The bridge returns when MQTT is switched
+    off, after removing its entities."""
     import gc
 
     from p1gen.app.aio import sleep_ms
 
     while True:
-        await sleep_ms(poll_ms)  # first: the telegrams, the source and the web server settle in
         if enabled(device):
             gc.collect()  # the client's code then lands in one tidy heap
             from p1gen.mqtt import bridge
 
             await bridge.run(device)
+        await sleep_ms(poll_ms)

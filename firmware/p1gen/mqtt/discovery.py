@@ -29,11 +29,12 @@ def _device_block(device, node):
 
 
 def _range(key):
-    """(min, max) of the policy option number ``key`` sets."""
-    from p1gen.app import config as configfile
+    """(min, max) of the policy option number ``key`` sets (its module: the state message's
+    policies, capacity and fixed, and solar, the default, are loaded while MQTT runs)."""
+    from p1gen import policy
 
     policy_name, option = NUMBERS[key]
-    for o in configfile.policy_options().get(policy_name or "solar", ()):
+    for o in policy.get(policy_name or "solar").OPTIONS:
         if o.name == option:
             return o.lo, o.hi
     return 0, 100

@@ -19,7 +19,7 @@ import json
 from microdot import Microdot, Request, Response
 
 from p1gen.app.aio import sleep_ms
-from p1gen.options import TEXT_MAX, Opt
+from p1gen.options import TEXT_MAX, Option
 
 MAX_HEAD = 2048
 MAX_LINE = 512  # one line of the head: no request needs more, and no block of the heap is larger
@@ -168,8 +168,8 @@ class JsonFile:
 
 
 def json_parts(value):
-    """The JSON text of ``value`` piece by piece; an Opt is written as its description."""
-    if isinstance(value, Opt):
+    """The JSON text of ``value`` piece by piece; an Option is written as its description."""
+    if isinstance(value, Option):
         value = option_view(value)
     if isinstance(value, JsonFile):
         yield from value.parts()
@@ -201,7 +201,7 @@ def json_parts(value):
 
 def json_size(value):
     """The length in bytes of the text ``json_parts(value)`` writes, without writing it."""
-    if isinstance(value, Opt):
+    if isinstance(value, Option):
         value = option_view(value)
     if isinstance(value, JsonFile):
         return value.size()

@@ -20,12 +20,19 @@ from p1host import paths, runner
 from p1host.bench.runtime import Installation, WebLoad, fault_cycle
 
 KB = 1024
-# import costs on the rp2 port (MicroPython v1.28.0, RPI_PICO_W), KB, in the order measured
+# import costs on the rp2 port (MicroPython v1.28.0, RPI_PICO_W), KB, in the order measured (issue 12),
+# and whether the group's code is still what was measured there: only those give the scale. The
+# supervisor (the app) has grown since by the supervised tasks, the learning control law and MQTT's
+# settings, so its rp2 figure no longer matches its code. The telegram group names the parser and
+# every profile, the web group the API's changes, which the firmware now imports only when used,
+# so that they load the code measured then.
 RP2_IMPORT_KB = (
-    ("telegram+reading", 22.7, ("p1gen.telegram", "p1gen.reading")),
-    ("supervisor", 35.9, ("p1gen.app.supervisor",)),
-    ("web+microdot", 33.8, ("microdot", "p1gen.web.auth", "p1gen.web.api", "p1gen.web.server")),
-    ("p1meter", 10.0, ("p1gen.sources.p1meter",)),
+    ("telegram+reading", 22.7, ("p1gen.telegram", "p1gen.telegram.parser", "p1gen.telegram.csp1",
+                                "p1gen.telegram.dsmr5", "p1gen.telegram.emucs", "p1gen.reading"), True),
+    ("supervisor", 35.9, ("p1gen.app.supervisor",), False),
+    ("web+microdot", 33.8, ("microdot", "p1gen.web.auth", "p1gen.web.api", "p1gen.web.changes", "p1gen.web.server"),
+     True),
+    ("p1meter", 10.0, ("p1gen.sources.p1meter",), True),
 )
 BOARD_FREE_BEFORE_APP = 200 * KB
 TARGET_FREE = 40 * KB  # on the board, after start-up
@@ -65,9 +72,10 @@ def _run_image(script, heapsize):
 
 
 def derive(heapsize="2048k"):
-    """{"costs": [(name, rp2 bytes, unix bytes)], "scale", "heapsize", "before_app_used"}: the scale
-    from the import costs and the heapsize that leaves 200 KB x scale free before the app."""
-    groups = [(name, mods) for name, _, mods in RP2_IMPORT_KB]
+    """{"costs": [(name, rp2 bytes, unix bytes, in the scale)], "scale", "heapsize", "before_app_used"}:
+    the scale from the import costs of the groups whose code is still what was measured on the
+    rp2, and the heapsize that leaves 200 KB x scale free before the app."""
+    groups = [(name, mods) for name, _, mods, _ in RP2_IMPORT_KB]
     out = _run_image(_MEASURE % (groups,), heapsize)
     unix = {}
     before = None
@@ -77,8 +85,8 @@ def derive(heapsize="2048k"):
             unix[parts[1]] = int(parts[2])
         elif parts and parts[0] == "BEFORE_APP":
             before = (int(parts[1]), int(parts[2]))
-    costs = [(name, int(kb * KB), unix[name]) for name, kb, _ in RP2_IMPORT_KB]
-    scale = sum(u for _, _, u in costs) / sum(r for _, r, _ in costs)
+    costs = [(name, int(kb * KB), unix[name], same) for name, kb, _, same in RP2_IMPORT_KB]
+    scale = sum(u for _, _, u, same in costs if same) / sum(r for _, r, _, same in costs if same)
     free, used = before
     total_per_byte = (free + used) / bytes_of(heapsize)  # the GC's own tables take a little
     need = (BOARD_FREE_BEFORE_APP * scale + used) / total_per_byte
@@ -157,8 +165,10 @@ def _fmt(nbytes, scale):
 def main(minutes=1.0, configs=CONFIGS, heapsize=BOARD_HEAP):
     d = derive()
     print("scale, the rp2 port's import costs (issue 12) against the same imports on the unix port (.mpy):")
-    for name, rp2, unix in d["costs"]:
-        print("  %-18s rp2 %6.1f KB   unix %6.1f KB   x%.2f" % (name, rp2 / KB, unix / KB, unix / rp2))
+    for name, rp2, unix, same in d["costs"]:
+        print("  %-18s rp2 %6.1f KB   unix %6.1f KB   %s" % (
+            name, rp2 / KB, unix / KB, "x%.2f" % (unix / rp2) if same else
+            "not in the scale: its code changed since the rp2 figure (unix / rp2 would be x%.2f)" % (unix / rp2)))
     scale = d["scale"]
     print("  scale x%.2f; 200 KB free before the app on the board -> -X heapsize=%s here (the unix port "
           "holds %.1f KB by then); the bench runs at %s" % (scale, d["heapsize"], d["before_app_used"] / KB, heapsize))
