@@ -194,7 +194,7 @@ class Model:
         target = None
         for tick, limit, _ in self._limits:
             at = ticks.add(tick, self.response_ms)
-            if ticks.diff(at, sampled) <= 0:
+            if ticks.diff(at, sampled) <= 0:  # in force before the sample
                 target = limit if moving else None
                 continue
             if ticks.diff(at, now_ms) > 0:
