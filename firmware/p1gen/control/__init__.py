@@ -38,7 +38,7 @@ OPTIONS = (
     Opt("smoothing_s", int, 60, "time constant of the budget average that decides start and stop, s",
         lo=0, hi=3600),
     Opt("deadband_ma", int, 300, "budget errors smaller than this are left alone, mA", lo=0, hi=5000),
-    Opt("gain_pct", int, 30, "share of the error offered per telegram while charging, %", lo=1, hi=100),
+    Opt("gain_pct", int, 25, "share of the error offered per telegram while charging, %", lo=1, hi=100),
     Opt("settle_s", int, 0, "how long the charge point and the car take to start answering an offer, s "
         "(0: learned)", lo=0, hi=30),
 )

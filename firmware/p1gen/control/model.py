@@ -182,39 +182,20 @@ class Model:
         return ticks.add(now_ms, self.response_ms - _CAR_MS if self.response_ms > _CAR_MS else 0)
 
     def predict(self, now_ms, moving=False):
-        """The car's current at ``now_ms``, as the model expects it (mA). moving: the car is still on its
-        way to the limit in force when the data was sampled (a charge point restarting it by itself;
-        not a car that stays under its limit)."""
+        """The car's current at ``now_ms``, as the model expects it (mA): from the measurement towards
+        each limit implied since, in turn. moving: the car is still on its way to the limit in force
+        when the data was sampled (a charge point restarting it by itself; not a car that stays
+        under its limit), else the measurement shows where that limit took it."""
         car = self._meas_ma
-        if self._meas_at is None:
+        t = self._meas_at
+        if t is None:
             return car
-        if moving:
-            return self._moving(now_ms)
-        t = self._meas_at
-        limits = self._limits
-        n = len(limits)
-        for k in range(n):
-            at = ticks.add(limits[k][0], self.response_ms)
-            if ticks.diff(at, t) <= 0:
-                continue  # in force before the sample: the measurement shows where it took the car
-            until = now_ms if k + 1 == n else ticks.add(limits[k + 1][0], self.response_ms)
-            if ticks.diff(until, now_ms) > 0:
-                until = now_ms
-            dt = ticks.diff(until, at)
-            if dt <= 0:
-                continue
-            car = self._towards(car, limits[k][1], dt)
-            t = until
-        return car
-
-    def _moving(self, now_ms):
-        car = self._meas_ma
-        t = self._meas_at
-        target = None  # the limit in force when the data was sampled: the car is still moving towards it
+        sampled = t
+        target = None
         for tick, limit, _ in self._limits:
             at = ticks.add(tick, self.response_ms)
-            if ticks.diff(at, t) <= 0:
-                target = limit
+            if ticks.diff(at, sampled) <= 0:  # in force before the sample
+                target = limit if moving else None
                 continue
             if ticks.diff(at, now_ms) > 0:
                 break
