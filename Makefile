@@ -21,10 +21,11 @@ demo: $(STAMP)
 test: $(STAMP) system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## make bench: every benchmark, printed (about 20 minutes; `p1gen bench WHAT` runs one)
+## make bench: every benchmark, printed (about 30 minutes; `p1gen bench WHAT` runs one)
 BENCHES ?= telegram sources control web runtime mqtt
 bench: $(STAMP)
 	@for what in $(BENCHES); do echo "== p1gen bench $$what"; $(P1GEN) bench $$what || exit 1; echo; done
+	@for what in provision update; do echo "== tests/host/bench_$$what.py"; $(PY) tests/host/bench_$$what.py || exit 1; echo; done
 
 ## make check: compile every firmware file with mpy-cross and type-check it with pyright
 check: $(STAMP)
