@@ -68,6 +68,8 @@ def test_checks_load_the_validator_again_and_drop_it_after():
 def test_the_telegram_parser_and_other_profiles_load_on_first_use():
     from p1gen import reading, telegram
 
+    telegram._templates.clear()  # as on a fresh board: no template made yet (other tests share this process)
+    sys.modules.pop("p1gen.telegram.dsmr5", None)
     data = telegram.build(reading.Reading(current_ma=(1000, 2000, 3000)), "dsmr5")
     assert telegram.parse(data).current_ma == (1000, 2000, 3000)
     assert "p1gen.telegram.dsmr5" in sys.modules and telegram.TelegramError.__name__ == "TelegramError"
