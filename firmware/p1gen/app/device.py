@@ -123,7 +123,7 @@ class Device:
                        "polls": src["polls"], "failures": src["failures"]},
             "policy": {"name": self.config["control"]["policy"], "running": name, "settings": settings,
                        "schedule_active": self.schedule_active is not None},
-            "control": self._control_status(),
+            "control": self.controller.status(),
             "reported_ma": list(tg["reported_ma"]) if tg and tg["reported_ma"] else None,
             "telegram": None if tg is None else {
                 "count": tg["count"], "text": None if tg["data"] is None else tg["data"].decode(),
@@ -140,15 +140,6 @@ class Device:
             "tasks": dict((task.NAME, task.status(now)) for task in tasks.values()),
             "update": _update_status(),
         }
-
-    def _control_status(self):
-        out = self.controller.status()
-        installation = out.get("installation")
-        if installation is not None:  # which values the user's settings fix (the others: learned or a guess)
-            installation = dict(installation)
-            installation["fixed"] = sorted(self.controller.model.fixed)
-            out["installation"] = installation
-        return out
 
     def _web_status(self):
         out = dict(self.web)

@@ -236,4 +236,5 @@ class Model:
 
     def status(self):
         return {"response_ms": self.response_ms, "period_ms": self.period_ms, "ramp_ma_s": self.ramp_ma_s,
-                "start_ms": self.start_ms, "min_ma": self.min_ma, "learned": sorted(self.learned)}
+                "start_ms": self.start_ms, "min_ma": self.min_ma, "learned": sorted(self.learned),
+                "fixed": sorted(self.fixed)}  # the values the user's settings fix (the others: learned or a guess)
