@@ -35,7 +35,7 @@ def test_a_full_update_then_a_one_file_update_then_a_no_op(usb_board):
     with LineWatch(board.uart) as line:  # while the files are sent and checked: no telegram left out
         first = ota.update(base(board), PASSWORD, new, NEW, "host", confirm_s=2, wait=0, log=lambda _: None,
                            send_all=True)
-    assert len(line.ends) > 3 and line.longest_gap_s() < 1.5, line.ends
+    assert len(line.ends) >= 2 and line.longest_gap_s() < 1.5, line.ends  # a fast upload spans ~3 telegrams
     ota.wait_confirmed(base(board), NEW, 60)
     assert first["files_sent"] == len(new) - 1 and first["sent_bytes"] > 150000, first  # all but main.py
     state = status(board.web_port)["update"]
