@@ -231,9 +231,12 @@ def test_learned_values_and_a_warning_when_the_data_is_old(slow_inst, browser):
     text = page.text_content("#data-warn")
     assert "older than the fuse protection needs" in text
     assert float(text.split()[3]) > 3.0, text
+    assert page.text_content("#health") == "old data"
+    assert page.get_attribute("#health", "class") == "pill warn"
     os.makedirs(SHOTS, exist_ok=True)
     page.screenshot(path=os.path.join(SHOTS, "status-page-old-data.png"), full_page=True)
     wait_js(page, slow_inst, warn + " === ''", 20000)  # the next poll's data is fresh: the warning goes
     assert not page.is_visible("#data-warn")
+    assert page.text_content("#health") == "ok"
     assert page.csp == [], page.csp
     page.close()
