@@ -13,7 +13,7 @@ from dsmr_parser import obis_references, telegram_specifications
 from dsmr_parser.parsers import TelegramParser
 from pymodbus.client import ModbusTcpClient
 
-from srchelp import free_port
+from srchelp import Chain, free_port
 
 
 def start(*args):
@@ -52,6 +52,30 @@ def test_modbus_simulators_serve_real_clients(kind, unit, register):
             client.close()
     finally:
         stop(proc)
+
+
+def test_solaredge_meters_in_the_order_asked_and_the_firmware_finds_the_grid_one():
+    port = free_port()
+    proc, line = start("--kind", "solaredge", "--port", str(port), "--meters", "production,grid", "--scenario", "static")
+    try:
+        assert "meters 1 Production, 2 Export+Import" in line
+        with Chain({"kind": "solaredge", "host": "127.0.0.1", "port": port}) as chain:
+            r = chain.step()
+        assert r["source_error"] is None, r
+        assert r["info"]["meter"] == "meter 2 (model 203, Export+Import, 3-phase)"
+    finally:
+        stop(proc)
+
+
+@pytest.mark.parametrize("args, error", [
+    (("--kind", "solaredge", "--meters", "grid,solar"), "--meters: one to three of grid, production, consumption, "
+                                                         "got grid,solar"),
+    (("--kind", "sma", "--meters", "production,grid"), "--meters applies to solaredge only")])
+def test_meters_that_cannot_be_are_refused(args, error):
+    proc = subprocess.run([sys.executable, "-m", "p1host", "sim-source", *args], capture_output=True, text=True,
+                          timeout=30)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == "p1gen sim-source: " + error
 
 
 def test_homewizard_simulator_serves_http():

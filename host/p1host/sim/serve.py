@@ -29,6 +29,9 @@ def add_arguments(parser):
     parser.add_argument("--rated-w", type=int, default=5000, help="inverter rated power, W")
     parser.add_argument("--battery", action="store_true", help="the site has a home battery")
     parser.add_argument("--no-meter", action="store_true", help="SMA/SolarEdge without an energy meter (grid unknown)")
+    parser.add_argument("--meters", default="grid", metavar="ROLE[,ROLE...]",
+                        help="SolarEdge: its meters in order, each grid, production or consumption (default grid; "
+                        "production,grid: the grid meter is meter 2)")
     parser.add_argument("--fault", choices=FAULT_CHOICES, help="misbehave from the start (for trying the firmware)")
     parser.add_argument("--link", help="p1: also make this path a symlink to the pty")
     parser.add_argument("--duration", type=float, default=0, help="stop after this many seconds (default: Ctrl-C)")
@@ -40,7 +43,8 @@ def build(args, site):
     if args.kind == "sma":
         return sma.simulator(site, args.host, port, args.unit or sma.UNIT, meter=not args.no_meter)
     if args.kind == "solaredge":
-        return solaredge.simulator(site, args.host, port, args.unit or solaredge.UNIT, meter=not args.no_meter)
+        return solaredge.simulator(site, args.host, port, args.unit or solaredge.UNIT, meter=not args.no_meter,
+                                   meters=solaredge.layout(args.meters.split(",")))
     if args.kind == "homewizard":
         return homewizard.simulator(site, args.host, port)
     return p1meter.simulator(site)
@@ -50,7 +54,12 @@ def describe(args, sim):
     if args.kind == "p1":
         return "P1 smart meter writing DSMR 5 telegrams every second to %s" % (args.link or sim.slave_path)
     unit = getattr(sim, "unit", None)
-    return "%s simulator on %s:%d%s" % (args.kind, sim.host, sim.port, "" if unit is None else " unit %d" % unit)
+    meters = ""
+    if args.kind == "solaredge" and not args.no_meter:
+        meters = ", meters " + ", ".join("%d %s" % (i + 1, solaredge.ROLES[role])
+                                         for i, role in enumerate(args.meters.split(",")))
+    return "%s simulator on %s:%d%s%s" % (args.kind, sim.host, sim.port, "" if unit is None else " unit %d" % unit,
+                                          meters)
 
 
 def run(args):
@@ -61,7 +70,12 @@ def run(args):
     if args.fault and args.fault not in FAULTS[args.kind]:
         raise CommandError("--fault %s does not apply to %s (choose from %s)" % (
             args.fault, args.kind, ", ".join(k for k in FAULTS[args.kind] if k)))
-    sim = build(args, site)
+    if args.meters != "grid" and args.kind != "solaredge":
+        raise CommandError("--meters applies to solaredge only")
+    try:
+        sim = build(args, site)
+    except ValueError as e:
+        raise CommandError("--%s" % e)
     sim.fault = args.fault
     scene = scenario.Scenario(site, args.scenario, args.start_hour, args.speed).start()
     try:
