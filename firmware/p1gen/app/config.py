@@ -94,17 +94,27 @@ def __getattr__(name):
     return value
 
 
+_policy_defaults = {}  # policy name -> its default settings, read once (the state MQTT publishes needs two)
+
+
 def policy_settings(config, name):
-    """The settings of policy ``name``: the saved ones, else its defaults."""
+    """The settings of policy ``name``: the saved ones, else its defaults (the module of a
+    policy that does not run is dropped again)."""
     saved = config["policies"].get(name)
     if saved is not None:
         return saved
-    try:
-        from p1gen import options, policy
+    defaults = _policy_defaults.get(name)
+    if defaults is None:
+        before = set(sys.modules)
+        try:
+            from p1gen import options, policy
 
-        return options.defaults(policy.get(name).OPTIONS)
-    except (ImportError, ValueError):
-        return {}
+            defaults = _policy_defaults[name] = options.defaults(policy.get(name).OPTIONS)
+        except (ImportError, ValueError):
+            return {}
+        finally:
+            _drop_new(before)
+    return defaults
 
 
 def merge(saved, changes):

@@ -65,6 +65,22 @@ def test_checks_load_the_validator_again_and_drop_it_after():
     cleanup(path)
 
 
+def test_the_defaults_of_a_policy_that_does_not_run_leave_its_module_out():
+    """MQTT's state message carries the capacity limit and the fixed current every publish."""
+    from p1gen.app import config as configfile
+
+    _forget_settings_modules()
+    dev, path = device_with({"control": {"policy": "full"}})
+    for _ in range(2):
+        assert configfile.policy_settings(dev.config, "capacity")["limit_w"] > 0
+        assert configfile.policy_settings(dev.config, "fixed")["current_a"] > 0
+        assert _loaded("p1gen.policy") == ["p1gen.policy", "p1gen.policy.full"], _loaded("p1gen.policy")
+    assert configfile.policy_settings(dev.config, "nosuch") == {}
+    assert dev.apply_config({"policies": {"fixed": {"current_a": 11}}}) == []
+    assert configfile.policy_settings(dev.config, "fixed")["current_a"] == 11  # saved settings win
+    cleanup(path)
+
+
 def test_the_telegram_parser_and_other_profiles_load_on_first_use():
     from p1gen import reading, telegram
 
