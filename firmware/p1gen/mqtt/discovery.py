@@ -10,6 +10,7 @@ to ``<base>/set/<key>``; a number's range comes from the policy option it sets
 import json
 
 import p1gen
+from p1gen.app import config as configfile
 
 _ENTITIES = __file__.rsplit("/", 1)[0] + "/entities.jsonl"
 # number commands: key -> (policy, option) it sets; policy None: every policy that has the option
@@ -28,13 +29,10 @@ def _device_block(device, node):
             "configuration_url": url}
 
 
-def _range(key):
-    """(min, max) of the policy option number ``key`` sets (its module: the state message's
-    policies, capacity and fixed, and solar, the default, are loaded while MQTT runs)."""
-    from p1gen import policy
-
+def _range(key, options):
+    """(min, max) of the policy option number ``key`` sets; ``options``: {policy: OPTIONS}."""
     policy_name, option = NUMBERS[key]
-    for o in policy.get(policy_name or "solar").OPTIONS:
+    for o in options.get(policy_name or "solar", ()):
         if o.name == option:
             return o.lo, o.hi
     return 0, 100
@@ -44,6 +42,7 @@ def entities(device, settings, node):
     """(config topic, payload dict) of every entity of device ``node``, one at a time."""
     base = settings["base_topic"]
     dev = _device_block(device, node)
+    options = None
     with open(_ENTITIES) as f:
         for line in f:
             out = json.loads(line)
@@ -62,7 +61,9 @@ def entities(device, settings, node):
 
                 out["options"] = list(policy.NAMES)
             if component == "number":
-                out["min"], out["max"] = _range(key)
+                if options is None:  # the policies that do not run are loaded for this and dropped
+                    options = configfile.policy_options()
+                out["min"], out["max"] = _range(key, options)
                 out["step"] = 1
             out["device"] = dev
             yield "%s/%s/%s/%s/config" % (settings["discovery_prefix"], component, node, key), out

@@ -67,3 +67,21 @@ def test_commands_go_through_the_validator_and_a_bad_one_changes_nothing():
         assert dev.running_policy()[0] == "fixed"
     finally:
         cleanup(path)
+
+
+def test_discovery_takes_the_ranges_from_the_policies_and_leaves_them_out_of_the_heap():
+    import sys
+
+    from p1gen.app import heap
+
+    dev, path = device_with({"mqtt": MQTT, "control": {"policy": "full"}})
+    cleanup(path)
+    for name in [m for m in sys.modules if m.startswith("p1gen.policy.") and m != "p1gen.policy.full"]:
+        heap.unload(name)  # as on a board running "full" (pytest runs every test in one process)
+    numbers = {}
+    for topic, payload in discovery.configs(dev, dev.config["mqtt"], "p1gen_test"):
+        out = json.loads(payload)
+        if "/number/" in topic:
+            numbers[topic.split("/")[-2]] = (out["min"], out["max"])
+    assert numbers == {"capacity_limit_w": (500, 100000), "fixed_current_a": (1, 80), "target_soc": (1, 100)}, numbers
+    assert [m for m in sys.modules if m.startswith("p1gen.policy.")] == ["p1gen.policy.full"]
