@@ -3,6 +3,7 @@
 checkout path, `pip install -e .`, in another. In each, every user command starts, the
 simulator's commands name the extra they need in one line, and `p1gen provision --dry-run`
 works against the emulated board. Each environment is made once for the whole module."""
+import json
 import os
 import re
 import subprocess
@@ -73,9 +74,9 @@ class Installed:
         assert proc.returncode == 0, self.install_output
         return self
 
-    def p1gen(self, *argv, timeout=120, text=True):
-        return run([os.path.join(self.bin, "p1gen"), *argv], timeout=timeout, text=text, env=self.env,
-                   cwd=self.folder)
+    def p1gen(self, *argv, timeout=120, text=True, env=None):
+        return run([os.path.join(self.bin, "p1gen"), *argv], timeout=timeout, text=text,
+                   env=dict(self.env, **(env or {})), cwd=self.folder)
 
 
 @pytest.fixture(scope="module", params=["wheel", "editable"])
@@ -188,3 +189,23 @@ def test_provision_dry_run_against_the_emulated_board(installed, tmp_path):
                      "/lib/p1gen/web/index.html", "/lib/microdot/microdot.mpy"):
             assert "  would write %s\n" % path in proc.stdout, (path, proc.stdout)
         assert board.files() == {}  # a dry run writes nothing
+
+
+def test_provision_over_usb_then_an_update_over_wifi_from_the_install(installed, tmp_path):
+    """What a user does with the installed tool: flash a board over USB, later update it over
+    Wi-Fi; the dry run finds the firmware the install put there whole, file by file."""
+    from otaboard import PASSWORD, config
+
+    web_port = runner.free_port()
+    cfg = tmp_path / "my.json"
+    cfg.write_text(json.dumps(config(web_port)))
+    workdir = tmp_path / "board"
+    workdir.mkdir()
+    with EmuBoard(str(workdir)) as board:
+        proc = installed.p1gen("provision", "--port", board.port, "--config", cfg, "--wait", "60", timeout=300)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        proc = installed.p1gen("provision", "--host", "127.0.0.1:%d" % web_port, "--dry-run",
+                               env={"P1GEN_PASSWORD": PASSWORD})
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "the board runs p1gen %s" % p1gen.__version__ in proc.stdout, proc.stdout
+        assert "0 files to write" in proc.stdout, proc.stdout
