@@ -37,14 +37,14 @@ def add_arguments(parser):
     parser.add_argument("--duration", type=float, default=0, help="stop after this many seconds (default: Ctrl-C)")
 
 
-def build(args, site):
-    """The simulator object args ask for, not started."""
+def build(args, site, meters=solaredge.GRID):
+    """The simulator object args ask for, not started; ``meters``: a SolarEdge's layout."""
     port = args.port if args.port is not None else DEFAULT_PORTS.get(args.kind)
     if args.kind == "sma":
         return sma.simulator(site, args.host, port, args.unit or sma.UNIT, meter=not args.no_meter)
     if args.kind == "solaredge":
         return solaredge.simulator(site, args.host, port, args.unit or solaredge.UNIT, meter=not args.no_meter,
-                                   meters=solaredge.layout(args.meters.split(",")))
+                                   meters=meters)
     if args.kind == "homewizard":
         return homewizard.simulator(site, args.host, port)
     return p1meter.simulator(site)
@@ -73,9 +73,10 @@ def run(args):
     if args.meters != "grid" and args.kind != "solaredge":
         raise CommandError("--meters applies to solaredge only")
     try:
-        sim = build(args, site)
+        meters = solaredge.layout(args.meters.split(","))
     except ValueError as e:
-        raise CommandError("--%s" % e)
+        raise CommandError("--meters: %s" % e)
+    sim = build(args, site, meters)
     sim.fault = args.fault
     scene = scenario.Scenario(site, args.scenario, args.start_hour, args.speed).start()
     try:

@@ -29,16 +29,15 @@ _NU16 = 0xFFFF
 GRID = (("Export+Import", 203),)
 PRODUCTION_FIRST = (("Production", 203), ("Export+Import", 203))
 ROLES = {"grid": "Export+Import", "production": "Production", "consumption": "Consumption"}
+BATTERY_BLOCKS = [(0xE100, 0xA0)]
 
 
 def layout(roles):
     """The ``meters`` of a list of role names ("production", "grid"), 3-phase meters in that
     order; ValueError for an unknown role or more than three."""
-    unknown = [r for r in roles if r not in ROLES]
-    if unknown or not 1 <= len(roles) <= 3:
-        raise ValueError("meters: one to three of %s, got %s" % (", ".join(ROLES), ",".join(roles)))
+    if not 1 <= len(roles) <= 3 or any(r not in ROLES for r in roles):
+        raise ValueError("one to three of %s, got %s" % (", ".join(ROLES), ",".join(roles)))
     return tuple((ROLES[r], 203) for r in roles)
-BATTERY_BLOCKS = [(0xE100, 0xA0)]
 
 
 def blocks(meters=GRID):
