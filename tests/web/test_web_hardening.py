@@ -52,13 +52,17 @@ def basic(password):
     return {"Authorization": "Basic " + base64.b64encode(("modem:%s" % password).encode()).decode()}
 
 
+def board_status(inst):
+    return json.loads(call(inst, "GET", "/api/status")[2])
+
+
 def free_heap(inst, readings=6):
     """The most free heap over a few status readings: one reading also counts whatever the
     firmware's other tasks hold at that moment (a poll's reply, a telegram being built),
     up to ~4 KB."""
     most = 0
     for _ in range(readings):
-        most = max(most, json.loads(call(inst, "GET", "/api/status")[2])["free_heap"])
+        most = max(most, board_status(inst)["free_heap"])
         time.sleep(0.15)
     return most
 
@@ -77,7 +81,7 @@ def test_schema_of_every_kind_does_not_stay_in_the_heap(inst):
         assert call(inst, "GET", "/api/schema?source=" + kind)[0] == 200
     # what the app imports once for good in its first seconds (the update's confirmation,
     # once the web server is up) is in place before the reading
-    while json.loads(call(inst, "GET", "/api/status")[2])["uptime_s"] < 5:
+    while board_status(inst)["uptime_s"] < 5:
         time.sleep(0.5)
     before = free_heap(inst)
     for _ in range(3):

@@ -39,16 +39,24 @@ def _drop_new(before):
             heap.unload(module)
 
 
-def _checked(name, *args):
-    """p1gen.app.configcheck's ``name``(*args); the modules the call loaded only for their
-    settings are dropped again."""
+def _for_a_moment(fn, *args):
+    """fn(*args); the modules it loaded only for their settings are dropped again."""
     before = set(sys.modules)
     try:
-        from p1gen.app import configcheck
-
-        return getattr(configcheck, name)(*args)
+        return fn(*args)
     finally:
         _drop_new(before)
+
+
+def _configcheck(name, *args):
+    from p1gen.app import configcheck
+
+    return getattr(configcheck, name)(*args)
+
+
+def _checked(name, *args):
+    """p1gen.app.configcheck's ``name``(*args), the validator loaded for the call."""
+    return _for_a_moment(_configcheck, name, *args)
 
 
 def validate(raw):
@@ -61,18 +69,19 @@ def fixed_sections():
     return _checked("fixed_sections")
 
 
-def policy_options():
-    """{policy name: OPTIONS} of every policy this firmware has (the modules of the policies
-    that do not run are dropped again)."""
-    before = set(sys.modules)
+def _policy_options():
     try:
         from p1gen import policy
 
         return {name: policy.get(name).OPTIONS for name in policy.NAMES}
     except ImportError:  # a firmware without policies
         return {}
-    finally:
-        _drop_new(before)
+
+
+def policy_options():
+    """{policy name: OPTIONS} of every policy this firmware has (the modules of the policies
+    that do not run are dropped again)."""
+    return _for_a_moment(_policy_options)
 
 
 def public(config):
@@ -105,16 +114,19 @@ def policy_settings(config, name):
         return saved
     defaults = _policy_defaults.get(name)
     if defaults is None:
-        before = set(sys.modules)
-        try:
-            from p1gen import options, policy
-
-            defaults = _policy_defaults[name] = options.defaults(policy.get(name).OPTIONS)
-        except (ImportError, ValueError):
-            return {}
-        finally:
-            _drop_new(before)
+        defaults = _for_a_moment(_defaults, name)
+        if defaults:  # an unknown name is not kept
+            _policy_defaults[name] = defaults
     return defaults
+
+
+def _defaults(name):
+    try:
+        from p1gen import options, policy
+
+        return options.defaults(policy.get(name).OPTIONS)
+    except (ImportError, ValueError):
+        return {}
 
 
 def merge(saved, changes):
